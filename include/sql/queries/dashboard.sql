@@ -1,0 +1,19 @@
+-- Current retry status of the campaigns at A1. Unlike the seed's version, "Permanently Failed"
+-- is the flag itself: an empty folder raises a1_retry_count without ever failing a campaign,
+-- and the attempts are the consecutive genuine folder errors.
+SELECT
+    COUNT(*) FILTER (WHERE NOT a1_permanently_failed AND a1_consecutive_errors = 0
+                       AND a1_retry_count = 0)                      AS "No Issues",
+    COUNT(*) FILTER (WHERE NOT a1_permanently_failed AND a1_consecutive_errors = 0
+                       AND a1_retry_count > 0)                      AS "Waiting For Assets",
+    COUNT(*) FILTER (WHERE NOT a1_permanently_failed
+                       AND a1_warning_sent_at IS NOT NULL)          AS "Warned",
+    COUNT(*) FILTER (WHERE NOT a1_permanently_failed
+                       AND a1_consecutive_errors = 1)               AS "Attempt 1",
+    COUNT(*) FILTER (WHERE NOT a1_permanently_failed
+                       AND a1_consecutive_errors = 2)               AS "Attempt 2",
+    COUNT(*) FILTER (WHERE NOT a1_permanently_failed
+                       AND a1_consecutive_errors >= 3)              AS "Attempt 3+",
+    COUNT(*) FILTER (WHERE a1_permanently_failed)                   AS "Permanently Failed"
+FROM campaign_status
+WHERE status = 'A1'

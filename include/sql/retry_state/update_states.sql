@@ -1,0 +1,20 @@
+-- Write back each campaign's state after its poll; the warning is stamped when first decided.
+UPDATE campaign_status AS cs SET
+    a1_retry_count = s.poll_count,
+    a1_last_retry_at = CASE WHEN s.poll_count = 0 THEN NULL ELSE now() END,
+    a1_consecutive_errors = s.consecutive_errors,
+    a1_permanently_failed = s.permanently_failed,
+    a1_failure_reason = s.failure_reason,
+    a1_warning_sent_at = CASE
+        WHEN NOT s.warning_sent THEN NULL
+        ELSE coalesce(cs.a1_warning_sent_at, now())
+    END,
+    a1_episode = s.episode,
+    updated_at = now()
+FROM unnest(
+    %(campaign_ids)s::text[], %(poll_counts)s::int[], %(consecutive_errors)s::int[],
+    %(permanently_failed)s::boolean[], %(failure_reasons)s::text[], %(warning_sent)s::boolean[],
+    %(episodes)s::int[]
+) AS s (campaign_id, poll_count, consecutive_errors, permanently_failed, failure_reason,
+        warning_sent, episode)
+WHERE cs.campaign_id = s.campaign_id

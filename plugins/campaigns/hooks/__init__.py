@@ -1,0 +1,1 @@
+"""Hooks: the DAM, Box and the tracking database, one module each."""

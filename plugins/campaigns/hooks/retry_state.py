@@ -1,0 +1,411 @@
+"""RetryStateHook: every statement on the tracking tables, read from ``include/sql/``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+from psycopg.rows import dict_row
+
+from campaigns import sql
+from campaigns.rules import (
+    Action,
+    CheckResult,
+    Decision,
+    Outcome,
+    PermanentlyFailed,
+    RetrySettings,
+    RetryState,
+    decide,
+)
+
+
+class MigrationChanged(RuntimeError):
+    """An applied migration file was edited afterwards: the schema no longer matches the files."""
+
+
+@dataclass(frozen=True)
+class TrackedCampaign:
+    """A campaign as the tracking database knows it: identity, Box folders and retry state."""
+
+    campaign_id: str
+    campaign_number: str | None
+    campaign_name: str | None
+    status: str | None
+    box_folder_id: str | None
+    master_assets_folder_id: str | None
+    state: RetryState
+    last_polled_at: datetime | None
+    warning_sent_at: datetime | None
+    promoted_to_a2_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A row of the notification ledger; ``sent_at`` is None until the send succeeded."""
+
+    id: int
+    campaign_id: str
+    kind: str
+    channel: str
+    episode: int
+    attempt: int
+    run_id: str
+    sent_at: datetime | None
+
+
+class RetryStateHook(PostgresHook):
+    """The campaigns' retry state in the tracking database (PostgreSQL)."""
+
+    conn_name_attr = "postgres_conn_id"
+    default_conn_name = "tracking_db"
+    conn_type = "postgres"
+    hook_name = "Campaign tracking database"
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """One transaction on a fresh connection: committed on success, rolled back on error."""
+        conn = self.get_conn()
+        try:
+            with conn.cursor(row_factory=dict_row) as cursor:
+                yield cursor
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+
+    # Schema
+
+    def apply_migrations(self) -> list[str]:
+        """Apply the migrations not applied yet, each once and in its own transaction."""
+        applied_now: list[str] = []
+        conn = self.get_conn()
+        conn.autocommit = True
+        try:
+            conn.execute(sql.load("migrate/lock"))
+            try:
+                conn.execute(sql.load("migrate/create_ledger"))
+                applied = dict(conn.execute(sql.load("migrate/applied")).fetchall())
+                for version, statements in sql.migrations():
+                    checksum = hashlib.sha256(statements.encode()).hexdigest()
+                    if version in applied:
+                        if applied[version] != checksum:
+                            raise MigrationChanged(f"migration {version} was edited after it ran")
+                        continue
+                    with conn.transaction():
+                        conn.execute(statements)
+                        conn.execute(
+                            sql.load("migrate/record"), {"version": version, "checksum": checksum}
+                        )
+                    applied_now.append(version)
+            finally:
+                conn.execute(sql.load("migrate/unlock"))
+        finally:
+            conn.close()
+        return applied_now
+
+    # Campaigns and their state
+
+    def upsert_campaigns(self, campaigns: Iterable[Mapping[str, str | None]]) -> None:
+        """Record campaigns from the DAM (keys campaign_id, number, name, status, box_folder_id)."""
+        rows = list(campaigns)
+        if not rows:
+            return
+        with self._cursor() as cursor:
+            cursor.execute(
+                sql.load("retry_state/upsert_campaigns"),
+                {
+                    "campaign_ids": [row["campaign_id"] for row in rows],
+                    "numbers": [row.get("number") for row in rows],
+                    "names": [row.get("name") for row in rows],
+                    "statuses": [row.get("status") for row in rows],
+                    "box_folder_ids": [row.get("box_folder_id") for row in rows],
+                },
+            )
+
+    def get_campaigns(self, campaign_ids: Sequence[str]) -> dict[str, TrackedCampaign]:
+        """The tracked campaigns among ``campaign_ids``, in one query."""
+        with self._cursor() as cursor:
+            cursor.execute(
+                sql.load("retry_state/campaign_states"), {"campaign_ids": list(campaign_ids)}
+            )
+            return {row["campaign_id"]: _tracked(row) for row in cursor.fetchall()}
+
+    def get_a1_retry_status(self, campaign_id: str) -> TrackedCampaign | None:
+        """One campaign's retry state, or None if it was never seen."""
+        return self.get_campaigns([campaign_id]).get(campaign_id)
+
+    def cache_master_assets_folders(self, folder_ids: Mapping[str, str]) -> None:
+        """Remember each campaign's Master Assets folder id, so later polls list it directly."""
+        if not folder_ids:
+            return
+        with self._cursor() as cursor:
+            cursor.execute(
+                sql.load("retry_state/cache_master_assets_folders"),
+                {"campaign_ids": list(folder_ids), "folder_ids": list(folder_ids.values())},
+            )
+
+    # Polls
+
+    def record_polls(
+        self, run_id: str, checks: Mapping[str, CheckResult], settings: RetrySettings
+    ) -> dict[str, Decision]:
+        """Decide and record each campaign's poll of this run, once per (campaign, run).
+
+        A poll recorded already (the task ran again) comes back as it was decided, unchanged.
+        Permanently failed campaigns are left out: they must be reset before they are polled.
+        """
+        campaign_ids = sorted(checks)
+        params = {"campaign_ids": campaign_ids, "run_id": run_id}
+        with self._cursor() as cursor:
+            cursor.execute(sql.load("retry_state/lock_campaigns"), params)
+            cursor.execute(sql.load("retry_state/campaign_states"), params)
+            tracked = {row["campaign_id"]: _tracked(row) for row in cursor.fetchall()}
+            unknown = set(campaign_ids) - set(tracked)
+            if unknown:
+                raise KeyError(f"campaigns never recorded from the DAM: {sorted(unknown)}")
+            cursor.execute(sql.load("retry_state/recorded_polls"), params)
+            decisions = {
+                row["campaign_id"]: _recorded_decision(row, tracked[row["campaign_id"]].state)
+                for row in cursor.fetchall()
+            }
+            new: dict[str, Decision] = {}
+            for campaign_id in campaign_ids:
+                if campaign_id in decisions:
+                    continue
+                try:
+                    new[campaign_id] = decide(
+                        checks[campaign_id], tracked[campaign_id].state, settings
+                    )
+                except PermanentlyFailed:
+                    continue
+            if new:
+                self._write_polls(cursor, run_id, checks, new)
+            decisions.update(new)
+        return decisions
+
+    @staticmethod
+    def _write_polls(
+        cursor: Any, run_id: str, checks: Mapping[str, CheckResult], new: Mapping[str, Decision]
+    ) -> None:
+        ids = list(new)
+        states = [new[c].state for c in ids]
+        cursor.execute(
+            sql.load("retry_state/insert_polls"),
+            {
+                "run_id": run_id,
+                "campaign_ids": ids,
+                "outcomes": [checks[c].outcome.value for c in ids],
+                "reasons": [checks[c].reason for c in ids],
+                "actions": [new[c].action.value for c in ids],
+                "poll_counts": [s.poll_count for s in states],
+                "consecutive_errors": [s.consecutive_errors for s in states],
+                "attempts": [new[c].attempt for c in ids],
+                "episodes": [s.episode for s in states],
+            },
+        )
+        cursor.execute(
+            sql.load("retry_state/update_states"),
+            {
+                "campaign_ids": ids,
+                "poll_counts": [s.poll_count for s in states],
+                "consecutive_errors": [s.consecutive_errors for s in states],
+                "permanently_failed": [s.permanently_failed for s in states],
+                "failure_reasons": [s.failure_reason for s in states],
+                "warning_sent": [s.warning_sent for s in states],
+                "episodes": [s.episode for s in states],
+            },
+        )
+
+    def increment_a1_retry(
+        self,
+        campaign_id: str,
+        run_id: str,
+        reason: str | None = None,
+        mark_failed_at_max: bool = True,
+        settings: RetrySettings | None = None,
+    ) -> Decision | None:
+        """The seed's one-campaign form: a genuine error (mark_failed_at_max) or an empty poll."""
+        check = (
+            CheckResult(Outcome.FOLDER_ERROR, reason or "Master assets folder error")
+            if mark_failed_at_max
+            else CheckResult(Outcome.EMPTY)
+        )
+        decisions = self.record_polls(run_id, {campaign_id: check}, settings or RetrySettings())
+        return decisions.get(campaign_id)
+
+    def reset_a1_retry(self, campaign_id: str) -> bool:
+        """Clear one campaign's retry state and start a new episode; False if it is unknown."""
+        return bool(self.reset_campaigns([campaign_id]))
+
+    def reset_campaigns(self, campaign_ids: Sequence[str], all_failed: bool = False) -> list[str]:
+        """Reset the campaigns named (and with ``all_failed`` every failed one); the ids reset."""
+        with self._cursor() as cursor:
+            cursor.execute(
+                sql.load("queries/reset_campaigns"),
+                {"campaign_ids": list(campaign_ids), "all_failed": all_failed},
+            )
+            return sorted(row["campaign_id"] for row in cursor.fetchall())
+
+    def mark_promoted(self, campaign_id: str, status: str = "A2") -> None:
+        """Stamp the campaign's move to A2 (its retry state was cleared when assets were found)."""
+        with self._cursor() as cursor:
+            params = {"campaign_id": campaign_id, "status": status}
+            cursor.execute(sql.load("retry_state/mark_promoted"), params)
+
+    def set_max_retries(self, campaign_id: str, max_retries: int | None) -> bool:
+        """Set (or with None clear) a campaign's own consecutive-error limit; False if unknown."""
+        if max_retries is not None and max_retries < 1:
+            raise ValueError("a campaign's retry limit must be at least 1")
+        with self._cursor() as cursor:
+            cursor.execute(
+                sql.load("retry_state/set_max_retries"),
+                {"campaign_id": campaign_id, "max_retries": max_retries},
+            )
+            return cursor.fetchone() is not None
+
+    # Notifications
+
+    def claim_notification(
+        self,
+        campaign_id: str,
+        kind: str,
+        run_id: str,
+        episode: int,
+        attempt: int = 0,
+        channel: str = "email",
+    ) -> Notification:
+        """Claim a notification before sending it; an existing claim comes back as it is."""
+        params = {
+            "campaign_id": campaign_id,
+            "kind": kind,
+            "channel": channel,
+            "episode": episode,
+            "attempt": attempt,
+            "run_id": run_id,
+        }
+        with self._cursor() as cursor:
+            cursor.execute(sql.load("retry_state/claim_notification"), params)
+            cursor.execute(sql.load("retry_state/notification"), params)
+            row = cursor.fetchone()
+        return Notification(**{k: row[k] for k in Notification.__dataclass_fields__})
+
+    def mark_notification_sent(self, notification_id: int) -> None:
+        """Stamp a claimed notification as sent."""
+        with self._cursor() as cursor:
+            cursor.execute(sql.load("retry_state/stamp_notification"), {"id": notification_id})
+
+    # Imported assets
+
+    def get_imported_assets(self, campaign_id: str) -> list[dict[str, Any]]:
+        """The master assets already brought into the DAM for this campaign."""
+        with self._cursor() as cursor:
+            cursor.execute(sql.load("retry_state/imported_assets"), {"campaign_id": campaign_id})
+            return cursor.fetchall()
+
+    def record_imported_asset(
+        self,
+        campaign_id: str,
+        box_file_id: str,
+        sha1: str,
+        name: str,
+        size_bytes: int | None = None,
+        dam_asset_id: str | None = None,
+        dam_job_id: str | None = None,
+    ) -> bool:
+        """Add an asset to the ledger; False if it was there already."""
+        with self._cursor() as cursor:
+            cursor.execute(
+                sql.load("retry_state/record_imported_asset"),
+                {
+                    "campaign_id": campaign_id,
+                    "box_file_id": box_file_id,
+                    "sha1": sha1,
+                    "name": name,
+                    "size_bytes": size_bytes,
+                    "dam_asset_id": dam_asset_id,
+                    "dam_job_id": dam_job_id,
+                },
+            )
+            return cursor.rowcount == 1
+
+    # Manual operations and operators' queries
+
+    def record_manual_operation(
+        self,
+        performed_by: str,
+        operation: str,
+        campaign_ids: Sequence[str],
+        details: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> int:
+        """Write an audit row for a manual operation; its id."""
+        with self._cursor() as cursor:
+            cursor.execute(
+                sql.load("retry_state/record_manual_operation"),
+                {
+                    "performed_by": performed_by,
+                    "operation": operation,
+                    "campaign_ids": list(campaign_ids),
+                    "details": json.dumps(details or {}),
+                    "run_id": run_id,
+                },
+            )
+            return cursor.fetchone()["id"]
+
+    def run_query(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Run one of the operators' queries in ``include/sql/queries/``; its rows as dicts."""
+        with self._cursor() as cursor:
+            cursor.execute(sql.load(f"queries/{name}"), params)
+            return cursor.fetchall() if cursor.description else []
+
+
+def _state(row: Mapping[str, Any]) -> RetryState:
+    return RetryState(
+        poll_count=row["a1_retry_count"],
+        consecutive_errors=row["a1_consecutive_errors"],
+        warning_sent=row["a1_warning_sent_at"] is not None,
+        permanently_failed=row["a1_permanently_failed"],
+        failure_reason=row["a1_failure_reason"],
+        max_retries=row["a1_max_retries"],
+        episode=row["a1_episode"],
+    )
+
+
+def _tracked(row: Mapping[str, Any]) -> TrackedCampaign:
+    return TrackedCampaign(
+        campaign_id=row["campaign_id"],
+        campaign_number=row["campaign_number"],
+        campaign_name=row["campaign_name"],
+        status=row["status"],
+        box_folder_id=row["box_folder_id"],
+        master_assets_folder_id=row["master_assets_folder_id"],
+        state=_state(row),
+        last_polled_at=row["a1_last_retry_at"],
+        warning_sent_at=row["a1_warning_sent_at"],
+        promoted_to_a2_at=row["promoted_to_a2_at"],
+    )
+
+
+def _recorded_decision(row: Mapping[str, Any], current: RetryState) -> Decision:
+    """A poll decided by an earlier try of the same run, as it was decided."""
+    state = replace(
+        current,
+        poll_count=row["poll_count"],
+        consecutive_errors=row["consecutive_errors"],
+        episode=row["episode"],
+    )
+    return Decision(
+        action=Action(row["action"]),
+        state=state,
+        attempt=row["attempt"],
+        reason=row["reason"],
+    )

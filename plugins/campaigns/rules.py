@@ -1,0 +1,119 @@
+"""The decision rules: what to do with a campaign after one check of its Master Assets folder.
+
+Pure functions and small value types, no Airflow and no I/O, so that they read like the rules of
+the document they replace (A1_RETRY_LOGIC.md) with its two corrections:
+
+- only *consecutive* genuine folder errors count towards permanent failure; any poll that finds
+  the folder (empty or not) ends the streak. ``poll_count`` (``a1_retry_count``) still counts
+  every poll, for visibility;
+- the one-time warning goes out when the poll count has *reached* the threshold and the episode
+  has not been warned yet, so a missed poll or a changed threshold cannot skip it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+WARNING_THRESHOLD = 20
+MAX_CONSECUTIVE_ERRORS = 3
+
+
+class Outcome(StrEnum):
+    """What one check of a campaign's Master Assets folder found."""
+
+    ASSETS = "assets"
+    EMPTY = "empty"
+    FOLDER_ERROR = "folder_error"
+
+
+class Action(StrEnum):
+    """The five things the pipeline can do with a campaign after a check."""
+
+    SKIP = "skip"
+    WARN = "warn"
+    RETRY = "retry"
+    FAIL = "fail"
+    RESET = "reset"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check, with the reason when it is a folder error."""
+
+    outcome: Outcome
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.outcome is Outcome.FOLDER_ERROR and not self.reason:
+            raise ValueError("a folder error needs a reason")
+
+
+@dataclass(frozen=True)
+class RetryState:
+    """A campaign's retry state, as the tracking table keeps it."""
+
+    poll_count: int = 0
+    consecutive_errors: int = 0
+    warning_sent: bool = False
+    permanently_failed: bool = False
+    failure_reason: str | None = None
+    max_retries: int | None = None
+    episode: int = 1
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """The global thresholds; a campaign's own ``max_retries`` overrides the error limit."""
+
+    warning_threshold: int = WARNING_THRESHOLD
+    max_consecutive_errors: int = MAX_CONSECUTIVE_ERRORS
+
+    def __post_init__(self) -> None:
+        if self.warning_threshold < 1 or self.max_consecutive_errors < 1:
+            raise ValueError("thresholds must be at least 1")
+
+    def error_limit(self, state: RetryState) -> int:
+        """The number of consecutive genuine errors that fails this campaign."""
+        return state.max_retries or self.max_consecutive_errors
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The action for one campaign and its state after this poll."""
+
+    action: Action
+    state: RetryState
+    attempt: int | None = None
+    reason: str | None = None
+
+
+class PermanentlyFailed(ValueError):
+    """A permanently failed campaign is filtered out before any check; it needs a reset first."""
+
+
+def decide(check: CheckResult, state: RetryState, settings: RetrySettings) -> Decision:
+    """Apply the rules to one check of one campaign."""
+    if state.permanently_failed:
+        raise PermanentlyFailed("a permanently failed campaign must be reset before it is polled")
+    if check.outcome is Outcome.ASSETS:
+        return Decision(Action.RESET, reset_state(state))
+
+    polled = replace(state, poll_count=state.poll_count + 1)
+    if check.outcome is Outcome.EMPTY:
+        polled = replace(polled, consecutive_errors=0, failure_reason=None)
+        if polled.poll_count >= settings.warning_threshold and not polled.warning_sent:
+            return Decision(Action.WARN, replace(polled, warning_sent=True))
+        return Decision(Action.SKIP, polled)
+
+    errors = state.consecutive_errors + 1
+    polled = replace(polled, consecutive_errors=errors, failure_reason=check.reason)
+    if errors >= settings.error_limit(state):
+        failed = replace(polled, permanently_failed=True)
+        return Decision(Action.FAIL, failed, attempt=errors, reason=check.reason)
+    return Decision(Action.RETRY, polled, attempt=errors, reason=check.reason)
+
+
+def reset_state(state: RetryState) -> RetryState:
+    """The state after assets arrived or an operator reset the campaign: a new episode begins."""
+    return RetryState(max_retries=state.max_retries, episode=state.episode + 1)

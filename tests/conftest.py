@@ -1,0 +1,63 @@
+"""Session-wide set-up: an isolated AIRFLOW_HOME and a throwaway tracking database."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# Airflow reads its configuration at import time: point it at a private home before any import.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="a1-airflow-home-"))
+os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(Path(__file__).parents[1] / "dags"))
+os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(Path(__file__).parents[1] / "plugins"))
+
+import psycopg  # noqa: E402
+import pytest  # noqa: E402
+
+PG_ADMIN_DSN = os.environ.get("A1_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _admin(statement: str) -> None:
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+@contextmanager
+def throwaway_database(conn_id: str) -> Iterator[str]:
+    """An empty PostgreSQL database reachable as Airflow connection ``conn_id``; dropped after."""
+    name = f"a1_test_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+    variable = f"AIRFLOW_CONN_{conn_id.upper()}"
+    previous = os.environ.get(variable)
+    os.environ[variable] = url
+    try:
+        yield url
+    finally:
+        if previous is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = previous
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def tracking_db_url() -> Iterator[str]:
+    """The session's tracking database (connection ``tracking_db``), schema applied."""
+    with throwaway_database("tracking_db") as url:
+        from campaigns.hooks.retry_state import RetryStateHook
+
+        RetryStateHook().apply_migrations()
+        yield url
+
+
+@pytest.fixture
+def empty_db() -> Iterator[str]:
+    """A database of its own, without the schema, as connection ``empty_db``."""
+    with throwaway_database("empty_db") as url:
+        yield url
