@@ -1,0 +1,171 @@
+"""a1_to_a2: move campaigns from DAM status A1 to A2 once their Box master assets arrive."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import Param, dag, task
+from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
+
+from campaigns.operators.actions import ACTION_OPERATORS
+
+DOC = """
+### Campaigns from A1 to A2
+
+Every 3 minutes: **fetch** the campaigns at A1 from the DAM, **select** those not permanently
+failed (then the per-run cap, if set), **check** each one's Box *Master Assets* folder (one
+mapped instance per campaign, or per batch beyond 1,024 campaigns), **decide** and record the
+poll once per campaign and run. Then each action runs over the campaigns sent to it; an action
+no campaign took shows as skipped.
+
+| action | when | effect |
+| --- | --- | --- |
+| skip | folder empty | counts the poll, sends nothing |
+| warn | empty once the poll count reaches the threshold (20) | one warning email per episode |
+| retry | a genuine folder error (missing, no access) | "attempt X/3" email |
+| fail | the 3rd genuine error in a row | permanently failed, final email |
+| reset | assets present | import into the DAM, move to A2, clear the state |
+
+**Clearing tasks is safe**: a poll is counted once per campaign and run, each email is sent
+once (notification ledger), each asset imported once (asset ledger).
+A Box or DAM outage fails the task for a retry and never counts against a campaign.
+
+Settings: the Variable `a1_to_a2_settings` (JSON), overridden per run by this form's params.
+Reset a permanently failed campaign with the DAG `a1_campaign_admin`.
+"""
+
+# Passing outages retry; a bug or bad configuration fails at once instead of retrying in vain.
+RETRY_POLICY = ExceptionRetryPolicy(
+    rules=[
+        RetryRule(exception="campaigns.errors.TransientError", action=RetryAction.RETRY),
+        RetryRule(exception="campaigns.settings.SettingsError", action=RetryAction.FAIL),
+    ]
+)
+
+
+def _setting(default_text: str, title: str, kind: str, **schema) -> Param:
+    return Param(None, type=["null", kind], title=title, description=default_text, **schema)
+
+
+PARAMS = {
+    "warning_threshold": _setting(
+        "Empty polls before the one-time warning. Empty: the Variable's value, or 20.",
+        "Warning threshold",
+        "integer",
+        minimum=1,
+    ),
+    "max_consecutive_errors": _setting(
+        "Genuine folder errors in a row that fail a campaign. Empty: the Variable's, or 3.",
+        "Consecutive-error limit",
+        "integer",
+        minimum=1,
+    ),
+    "master_assets_folder_names": _setting(
+        "Names of the assets folder in a campaign folder, any letter case. Default: Master Assets.",
+        "Master Assets folder names",
+        "array",
+        items={"type": "string"},
+    ),
+    "max_campaigns_per_run": _setting(
+        "At most this many campaigns per run (least recently polled first). Empty: no cap.",
+        "Campaigns per run",
+        "integer",
+        minimum=1,
+    ),
+    "campaigns_per_task": _setting(
+        "Campaigns per mapped task instance. Empty: one, more only beyond 1,024 campaigns.",
+        "Campaigns per task",
+        "integer",
+        minimum=1,
+    ),
+    "recipients": _setting(
+        "Who receives the warning, retry and failure emails.",
+        "Recipients",
+        "array",
+        items={"type": "string"},
+    ),
+    "sender": _setting(
+        "From address of the emails. Empty: the Variable's, or the SMTP connection's.",
+        "Sender",
+        "string",
+    ),
+    "box_concurrency": _setting(
+        "Box folders checked at once within a task. Default 8.",
+        "Box concurrency",
+        "integer",
+        minimum=1,
+    ),
+    "box_requests_per_minute": _setting(
+        "Ceiling on Box requests a minute per task. Default 900.",
+        "Box request rate",
+        "integer",
+        minimum=1,
+    ),
+}
+
+
+@dag(
+    dag_id="a1_to_a2",
+    schedule="*/3 * * * *",
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(minutes=60),
+    tags=["campaigns", "dam", "box"],
+    doc_md=DOC,
+    params=PARAMS,
+    default_args={
+        "retries": 3,
+        "retry_delay": timedelta(seconds=20),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=5),
+        "retry_policy": RETRY_POLICY,
+    },
+)
+def a1_to_a2():
+    @task
+    def fetch(params=None) -> dict:
+        """Fetch the A1 campaigns from the DAM and record them."""
+        from campaigns.stages import fetch_campaigns, run_settings
+
+        run_settings(params)
+        return fetch_campaigns()
+
+    @task
+    def select(fetched: dict, params=None) -> list:
+        """Leave out permanently failed campaigns, then apply the cap; batches to check."""
+        from campaigns.stages import run_settings, select_campaigns
+
+        return select_campaigns(fetched["campaigns"], run_settings(params))
+
+    @task(map_index_template="{{ campaigns_in_batch }}")
+    def check(batch: list, params=None) -> list:
+        """Look at the Master Assets folder of this batch's campaigns in Box."""
+        from airflow.sdk import get_current_context
+
+        from campaigns.operators.actions import batch_label
+        from campaigns.stages import check_campaigns, run_settings
+
+        get_current_context()["campaigns_in_batch"] = batch_label(batch)
+        return check_campaigns(batch, run_settings(params))
+
+    @task(trigger_rule="all_done_min_one_success")
+    def decide(checked: list, run_id=None, params=None) -> dict:
+        """Record each campaign's poll once and group the campaigns by action."""
+        from campaigns.stages import decide_actions, run_settings
+
+        results = [campaign for batch in checked if batch for campaign in batch]
+        return decide_actions(results, run_id, run_settings(params))
+
+    decided = decide(check.expand(batch=select(fetch())))
+
+    for action, operator in ACTION_OPERATORS.items():
+
+        @task(task_id=f"to_{action}")
+        def campaigns_for(decisions: dict, action: str = action) -> list:
+            """The batches of campaigns the decision sent to this action."""
+            return decisions[action]
+
+        operator.partial(task_id=action).expand(campaigns=campaigns_for(decided))
+
+
+a1_to_a2()

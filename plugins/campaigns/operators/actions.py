@@ -1,0 +1,190 @@
+"""The five actions, one small operator each, mapped over the campaigns the decision sent there.
+
+Each instance receives a batch of decided campaigns (see ``campaigns.stages``) and is safe to run
+again: emails are claimed in the notification ledger, imports in the asset ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from campaigns.stages import PROMOTED_STATUS, WAITING_STATUS, run_settings
+
+
+class CampaignActionOperator(BaseOperator):
+    """Base of the five actions: runs ``act`` for each campaign of its batch."""
+
+    template_fields: Sequence[str] = ("campaigns",)
+    ui_color = "#e8f1fb"
+
+    def __init__(self, *, campaigns: list[dict[str, Any]], **kwargs: Any):
+        kwargs.setdefault("map_index_template", "{{ campaigns_in_batch }}")
+        super().__init__(**kwargs)
+        self.campaigns = campaigns
+
+    def execute(self, context: Any) -> list[str]:
+        context["campaigns_in_batch"] = batch_label(self.campaigns)
+        for campaign in self.campaigns:
+            self.act(campaign, context)
+        return [campaign["campaign_id"] for campaign in self.campaigns]
+
+    def act(self, campaign: dict[str, Any], context: Any) -> None:
+        raise NotImplementedError
+
+
+class SkipCampaignOperator(CampaignActionOperator):
+    """Folder still empty: the poll was counted, nothing is sent."""
+
+    ui_color = "#f0f0f0"
+
+    def act(self, campaign: dict[str, Any], context: Any) -> None:
+        self.log.info(
+            "%s %s: No master assets yet (poll %d) - skipping until assets appear",
+            campaign["number"],
+            campaign["name"],
+            campaign["poll_count"],
+        )
+
+
+class _EmailingOperator(CampaignActionOperator):
+    """An action whose whole effect is one email per campaign, sent exactly once."""
+
+    kind_and_template: tuple[str, str]
+
+    def act(self, campaign: dict[str, Any], context: Any) -> None:
+        from campaigns import notify
+        from campaigns.hooks.retry_state import RetryStateHook
+
+        settings = run_settings(context["params"])
+        kind, template = self.kind_and_template
+        email = notify.render_email(
+            template,
+            campaign_id=campaign["campaign_id"],
+            campaign_name=campaign["name"],
+            campaign_number=campaign["number"],
+            poll_count=campaign["poll_count"],
+            attempt=campaign["attempt"],
+            max_attempts=campaign["max_attempts"],
+            reason=campaign["reason"],
+            run_url=run_url(context),
+        )
+        sent = notify.notify_once(
+            RetryStateHook(),
+            campaign["campaign_id"],
+            kind,
+            context["run_id"],
+            episode=campaign["episode"],
+            attempt=campaign["attempt"] or 0,
+            send=lambda: notify.send_email(email, settings.recipients, settings.sender),
+        )
+        self.log.info(
+            "%s: %s %r",
+            campaign["number"],
+            "sent" if sent else "already sent, not again:",
+            email.subject,
+        )
+
+
+class WarnCampaignOperator(_EmailingOperator):
+    """Empty for as many polls as the threshold: the episode's one warning."""
+
+    ui_color = "#fff4d6"
+    kind_and_template = ("warning", "a1_to_a2_no_assets_warning")
+
+
+class RetryCampaignOperator(_EmailingOperator):
+    """A genuine folder error below the limit: the "attempt X/N" email."""
+
+    ui_color = "#ffe3cc"
+    kind_and_template = ("retry", "a1_to_a2_no_assets_retry")
+
+
+class FailCampaignOperator(_EmailingOperator):
+    """The limit of genuine errors in a row: permanently failed, with how to reset it.
+
+    The failure itself was recorded with the poll, atomically; this sends the final email.
+    """
+
+    ui_color = "#ffd6d6"
+    kind_and_template = ("failed", "a1_to_a2_permanently_failed")
+
+
+class ResetCampaignOperator(CampaignActionOperator):
+    """Assets present: import them into the DAM, move the campaign to A2, stamp the promotion."""
+
+    ui_color = "#dff5e1"
+
+    def act(self, campaign: dict[str, Any], context: Any) -> None:
+        from campaigns.hooks.box import BoxHook
+        from campaigns.hooks.dam import DamHook
+        from campaigns.hooks.retry_state import RetryStateHook
+
+        state, dam, box = RetryStateHook(), DamHook(), BoxHook()
+        campaign_id = campaign["campaign_id"]
+        imported = {(a["box_file_id"], a["sha1"]) for a in state.get_imported_assets(campaign_id)}
+        in_dam = {
+            (child.get("name"), child.get("size")): child
+            for child in dam.list_folder_children(campaign_id)
+        }
+        for asset in campaign["assets"]:
+            if (asset["file_id"], asset["sha1"]) in imported:
+                self.log.info("%s: %s imported already", campaign["number"], asset["path"])
+                continue
+            landed = in_dam.get((asset["name"], asset["size"]))
+            if landed is not None:
+                # Imported by an earlier try that died before it could write the ledger.
+                job_id, asset_id = None, landed.get("asset_id")
+            else:
+                job_id = dam.import_asset(
+                    campaign_id,
+                    asset["name"],
+                    box.stream_file(asset["file_id"]),
+                    size=asset["size"],
+                )
+                asset_id = None
+            state.record_imported_asset(
+                campaign_id,
+                asset["file_id"],
+                asset["sha1"],
+                asset["name"],
+                asset["size"],
+                dam_asset_id=asset_id,
+                dam_job_id=job_id,
+            )
+            self.log.info(
+                "%s: %s imported (%d bytes)", campaign["number"], asset["path"], asset["size"]
+            )
+        dam.move_campaign(campaign_id, WAITING_STATUS, PROMOTED_STATUS)
+        state.mark_promoted(campaign_id, PROMOTED_STATUS)
+        self.log.info("%s %s moved to %s", campaign["number"], campaign["name"], PROMOTED_STATUS)
+
+
+ACTION_OPERATORS: dict[str, type[CampaignActionOperator]] = {
+    "skip": SkipCampaignOperator,
+    "warn": WarnCampaignOperator,
+    "retry": RetryCampaignOperator,
+    "fail": FailCampaignOperator,
+    "reset": ResetCampaignOperator,
+}
+
+
+def batch_label(campaigns: list[dict[str, Any]]) -> str:
+    """How a mapped instance is named in the grid: its campaign, or its first and how many more."""
+    if not campaigns:
+        return "no campaigns"
+    first = f"{campaigns[0]['number']} {campaigns[0]['name']}"[:80]
+    return first if len(campaigns) == 1 else f"{first} (+{len(campaigns) - 1} more)"
+
+
+def run_url(context: Any) -> str:
+    """This run's page in the Airflow UI."""
+    from urllib.parse import quote
+
+    from airflow.configuration import conf
+
+    base = conf.get("api", "base_url", fallback="http://localhost:8080").rstrip("/")
+    dag_run = context["dag_run"]
+    return f"{base}/dags/{quote(dag_run.dag_id, safe='')}/runs/{quote(dag_run.run_id, safe='')}"

@@ -1,0 +1,79 @@
+"""The pipeline's settings: the ``a1_to_a2_settings`` Variable and a run's params, in one object."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from campaigns.rules import MAX_CONSECUTIVE_ERRORS, WARNING_THRESHOLD, RetrySettings
+
+VARIABLE = "a1_to_a2_settings"
+MAX_MAP_LENGTH = 1024
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, with the key and what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Everything a run of a1_to_a2 can be told; defaults are the seed's behaviour."""
+
+    warning_threshold: int = WARNING_THRESHOLD
+    max_consecutive_errors: int = MAX_CONSECUTIVE_ERRORS
+    master_assets_folder_names: tuple[str, ...] = ("Master Assets",)
+    max_campaigns_per_run: int | None = None
+    campaigns_per_task: int | None = None
+    recipients: tuple[str, ...] = ()
+    sender: str | None = None
+    box_concurrency: int = 8
+    box_requests_per_minute: int = 900
+
+    @classmethod
+    def from_sources(cls, *sources: Mapping[str, Any] | None) -> PipelineSettings:
+        """Read the Variable's JSON, then each run's params over it; ``None`` values are unset."""
+        known = {field.name for field in fields(cls)}
+        merged: dict[str, Any] = {}
+        for source in sources:
+            for key, value in (source or {}).items():
+                if key not in known:
+                    raise SettingsError(
+                        f"unknown setting {key!r}; known: {', '.join(sorted(known))}"
+                    )
+                if value is not None:
+                    merged[key] = value
+        return cls(**{key: _checked(key, value) for key, value in merged.items()})
+
+    def __post_init__(self) -> None:
+        if not self.master_assets_folder_names:
+            raise SettingsError("master_assets_folder_names: name at least one folder")
+        if self.box_concurrency < 1 or self.box_requests_per_minute < 1:
+            raise SettingsError("box_concurrency and box_requests_per_minute must be at least 1")
+        RetrySettings(self.warning_threshold, self.max_consecutive_errors)
+
+    @property
+    def rules(self) -> RetrySettings:
+        """The thresholds the decision rules use."""
+        return RetrySettings(self.warning_threshold, self.max_consecutive_errors)
+
+    def batch_size(self, campaign_count: int) -> int:
+        """Campaigns per mapped task instance: the setting, or as few as the map length allows."""
+        needed = -(-campaign_count // MAX_MAP_LENGTH) or 1
+        return max(self.campaigns_per_task or 1, needed)
+
+
+def _checked(key: str, value: Any) -> Any:
+    if key in ("master_assets_folder_names", "recipients"):
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise SettingsError(f"{key}: expected a list of strings, got {value!r}")
+        cleaned = tuple(item.strip() for item in items if item.strip())
+        return cleaned
+    if key == "sender":
+        if not isinstance(value, str):
+            raise SettingsError(f"sender: expected an email address, got {value!r}")
+        return value.strip() or None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SettingsError(f"{key}: expected a whole number of at least 1, got {value!r}")
+    return value

@@ -1,0 +1,162 @@
+"""The four stages of a poll: fetch, select, check, decide; each a plain function a task calls.
+
+Values crossing from one stage to the next are plain dicts (they travel as XCom):
+a *campaign* has ``campaign_id``, ``number``, ``name``, ``status``, ``box_folder_id`` and, once
+selected, ``master_assets_folder_id``; a *check* adds ``outcome``, ``reason`` and ``assets``;
+a *decided* campaign adds ``action``, ``poll_count``, ``attempt``, ``max_attempts``, ``episode``.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from typing import Any
+
+from campaigns.errors import FolderError
+from campaigns.rules import Action, CheckResult, Outcome
+from campaigns.settings import VARIABLE, PipelineSettings
+
+log = logging.getLogger(__name__)
+
+WAITING_STATUS = "A1"
+PROMOTED_STATUS = "A2"
+
+
+def run_settings(params: dict[str, Any] | None) -> PipelineSettings:
+    """The settings of this run: the Variable, then the run's params over it."""
+    from airflow.sdk import Variable
+
+    stored = Variable.get(VARIABLE, default=None, deserialize_json=True)
+    return PipelineSettings.from_sources(stored, params)
+
+
+def fetch_campaigns() -> dict[str, list[dict[str, Any]]]:
+    """The campaigns at A1 in the DAM (all pages), recorded in the tracking database."""
+    from campaigns.hooks.dam import DamHook
+    from campaigns.hooks.retry_state import RetryStateHook
+
+    found = DamHook().get_campaigns(WAITING_STATUS)
+    campaigns = [asdict(campaign) for campaign in found.campaigns]
+    RetryStateHook().upsert_campaigns(campaigns)
+    bad = [{"campaign_id": b.campaign_id, "reason": b.reason} for b in found.bad]
+    for record in bad:
+        log.warning("Campaign %r skipped, its DAM metadata is unusable: %s", *record.values())
+    log.info(
+        "%d campaigns at %s, %d with unusable metadata", len(campaigns), WAITING_STATUS, len(bad)
+    )
+    return {"campaigns": campaigns, "bad": bad}
+
+
+def select_campaigns(
+    campaigns: list[dict[str, Any]], settings: PipelineSettings
+) -> list[list[dict[str, Any]]]:
+    """Drop permanently failed campaigns, then apply the cap; batches for the mapped checks.
+
+    The failed ones go first so that they never take a slot under the cap; under a cap the
+    campaigns polled longest ago come first, so every campaign gets its turn.
+    """
+    from campaigns.hooks.retry_state import RetryStateHook
+
+    tracked = RetryStateHook().get_campaigns([c["campaign_id"] for c in campaigns])
+    active = [
+        {**c, "master_assets_folder_id": tracked[c["campaign_id"]].master_assets_folder_id}
+        for c in campaigns
+        if not tracked[c["campaign_id"]].state.permanently_failed
+    ]
+    log.info("%d permanently failed campaigns left out", len(campaigns) - len(active))
+    if settings.max_campaigns_per_run and len(active) > settings.max_campaigns_per_run:
+        active.sort(key=lambda c: _polled_at_key(tracked[c["campaign_id"]].last_polled_at))
+        active = active[: settings.max_campaigns_per_run]
+        log.info("Capped at %d campaigns this run", settings.max_campaigns_per_run)
+    return batches(active, settings.batch_size(len(active)))
+
+
+def check_campaigns(
+    campaigns: list[dict[str, Any]], settings: PipelineSettings
+) -> list[dict[str, Any]]:
+    """Look at each campaign's Master Assets folder; a passing Box outage raises for a retry."""
+    from campaigns.hooks.box import BoxHook
+
+    box = BoxHook()
+
+    def check(campaign: dict[str, Any]) -> dict[str, Any]:
+        try:
+            found = box.check_campaign_folder(
+                campaign["box_folder_id"],
+                settings.master_assets_folder_names,
+                campaign.get("master_assets_folder_id"),
+            )
+        except FolderError as error:
+            return {**campaign, "outcome": Outcome.FOLDER_ERROR.value, "reason": error.reason}
+        outcome = Outcome.ASSETS if found.assets else Outcome.EMPTY
+        return {
+            **campaign,
+            "outcome": outcome.value,
+            "reason": None,
+            "master_assets_folder_id": found.master_assets_folder_id,
+            "assets": [asdict(asset) for asset in found.assets],
+        }
+
+    with ThreadPoolExecutor(min(settings.box_concurrency, len(campaigns) or 1)) as pool:
+        checked = list(pool.map(check, campaigns))
+    for result in checked:
+        log.info(
+            "%s (%s): %s%s",
+            result["number"],
+            result["campaign_id"],
+            result["outcome"],
+            f" - {result['reason']}" if result["reason"] else "",
+        )
+    return checked
+
+
+def decide_actions(
+    checked: list[dict[str, Any]], run_id: str, settings: PipelineSettings
+) -> dict[str, list[list[dict[str, Any]]]]:
+    """Record each campaign's poll of this run once and group the campaigns by action."""
+    from campaigns.hooks.retry_state import RetryStateHook
+
+    state = RetryStateHook()
+    state.cache_master_assets_folders(
+        {
+            c["campaign_id"]: c["master_assets_folder_id"]
+            for c in checked
+            if c.get("master_assets_folder_id")
+        }
+    )
+    checks = {c["campaign_id"]: CheckResult(Outcome(c["outcome"]), c["reason"]) for c in checked}
+    decisions = state.record_polls(run_id, checks, settings.rules)
+    by_action: dict[str, list[dict[str, Any]]] = {action.value: [] for action in Action}
+    for campaign in checked:
+        decision = decisions.get(campaign["campaign_id"])
+        if decision is None:
+            log.warning(
+                "%s was marked permanently failed meanwhile; left alone", campaign["number"]
+            )
+            continue
+        by_action[decision.action.value].append(
+            {
+                **campaign,
+                "action": decision.action.value,
+                "poll_count": decision.state.poll_count,
+                "attempt": decision.attempt,
+                "max_attempts": settings.rules.error_limit(decision.state),
+                "reason": decision.reason or campaign["reason"],
+                "episode": decision.state.episode,
+            }
+        )
+    log.info("Actions: %s", ", ".join(f"{a} {len(c)}" for a, c in by_action.items()))
+    return {
+        action: batches(campaigns, settings.batch_size(len(campaigns)))
+        for action, campaigns in by_action.items()
+    }
+
+
+def batches(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    """Consecutive slices of ``size`` items."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _polled_at_key(polled_at: Any) -> tuple[int, Any]:
+    return (0, 0) if polled_at is None else (1, polled_at)
