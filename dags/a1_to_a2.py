@@ -122,7 +122,7 @@ PARAMS = {
     },
 )
 def a1_to_a2():
-    @task
+    @task(multiple_outputs=False)
     def fetch(params=None) -> dict:
         """Fetch the A1 campaigns from the DAM and record them."""
         from campaigns.stages import fetch_campaigns, run_settings
@@ -148,7 +148,7 @@ def a1_to_a2():
         get_current_context()["campaigns_in_batch"] = batch_label(batch)
         return check_campaigns(batch, run_settings(params))
 
-    @task(trigger_rule="all_done_min_one_success")
+    @task(trigger_rule="all_done_min_one_success", multiple_outputs=False)
     def decide(checked: list, run_id=None, params=None) -> dict:
         """Record each campaign's poll once and group the campaigns by action."""
         from campaigns.stages import decide_actions, run_settings

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -15,11 +17,18 @@ os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(Path(__file__).parents[1] / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(Path(__file__).parents[1] / "plugins"))
+os.environ.setdefault("AIRFLOW__API__BASE_URL", "http://localhost:8080")
+# One Airflow metadata database per test session, created only if a test asks for `airflow_db`.
+_PG_SERVER = os.environ.get("A1_TEST_PG_SERVER", "postgres@127.0.0.1:5432")
+_AIRFLOW_DB = f"a1_test_airflow_{uuid.uuid4().hex[:12]}"
+os.environ.setdefault(
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"postgresql+psycopg://{_PG_SERVER}/{_AIRFLOW_DB}"
+)
 
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
 
-PG_ADMIN_DSN = os.environ.get("A1_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = f"postgresql://{_PG_SERVER}/postgres"
 
 
 def _admin(statement: str) -> None:
@@ -61,3 +70,24 @@ def empty_db() -> Iterator[str]:
     """A database of its own, without the schema, as connection ``empty_db``."""
     with throwaway_database("empty_db") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Iterator[None]:
+    """The session's Airflow metadata database, migrated; dropped afterwards."""
+    _admin(f'CREATE DATABASE "{_AIRFLOW_DB}"')
+    try:
+        subprocess.run(
+            [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+            check=True,
+            capture_output=True,
+        )
+        yield
+    finally:
+        from airflow import settings
+
+        if settings.Session is not None:
+            settings.Session.remove()
+        if settings.engine is not None:
+            settings.engine.dispose()
+        _admin(f'DROP DATABASE IF EXISTS "{_AIRFLOW_DB}" WITH (FORCE)')

@@ -1,0 +1,270 @@
+"""BoxHook: a campaign's Box folder, its Master Assets and their content, through boxsdk."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import requests
+from airflow.sdk import BaseHook
+from box_sdk_gen import (
+    BaseUrls,
+    BoxAPIError,
+    BoxCCGAuth,
+    BoxClient,
+    BoxDeveloperTokenAuth,
+    BoxJWTAuth,
+    BoxRetryStrategy,
+    BoxSDKError,
+    CCGConfig,
+    JWTConfig,
+    NetworkSession,
+    TimeoutConfig,
+)
+
+from campaigns.errors import FolderError, TransientError
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+    from box_sdk_gen import Authentication
+
+MASTER_ASSETS_NAMES = ("Master Assets",)
+SYSTEM_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+PAGE_SIZE = 1000
+DOWNLOAD_CHUNK_SIZE = 16 * 1024
+
+
+@dataclass(frozen=True)
+class MasterAsset:
+    """A file under a campaign's Master Assets folder; `path` is relative to that folder."""
+
+    file_id: str
+    name: str
+    path: str
+    size: int
+    sha1: str
+
+
+@dataclass(frozen=True)
+class FolderCheck:
+    """What one look at a campaign's Box folder found; no assets means the folder is empty."""
+
+    master_assets_folder_id: str
+    assets: tuple[MasterAsset, ...]
+
+
+class FolderNotFound(FolderError):
+    """Box answered 404 for a folder or file."""
+
+
+class BoxAuthError(Exception):
+    """Box refused the connection's credentials: fix the connection, no campaign is to blame."""
+
+
+class BoxHook(BaseHook):
+    """Reads campaign folders and streams Master Assets from Box."""
+
+    conn_name_attr = "box_conn_id"
+    default_conn_name = "box_default"
+    conn_type = "box"
+    hook_name = "Box"
+
+    def __init__(self, box_conn_id: str = default_conn_name, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.box_conn_id = box_conn_id
+
+    @cached_property
+    def connection(self) -> Connection:
+        return self.get_connection(self.box_conn_id)
+
+    @cached_property
+    def extras(self) -> dict[str, Any]:
+        return self.connection.extra_dejson
+
+    def get_client(self) -> BoxClient:
+        """The boxsdk client for the connection, built once per hook."""
+        return self.client
+
+    @cached_property
+    def client(self) -> BoxClient:
+        return BoxClient(self._auth(), network_session=self._network_session())
+
+    def _auth(self) -> Authentication:
+        extras = self.extras
+        method = extras.get("auth") or _auth_method_implied_by(extras)
+        if method == "ccg":
+            if not (extras.get("enterprise_id") or extras.get("user_id")):
+                raise ValueError(
+                    f"Box connection {self.box_conn_id}: CCG needs extra enterprise_id or user_id"
+                )
+            config = CCGConfig(
+                client_id=self.connection.login,
+                client_secret=self.connection.password,
+                enterprise_id=extras.get("enterprise_id"),
+                user_id=extras.get("user_id"),
+            )
+            return BoxCCGAuth(config)
+        if method == "jwt":
+            config = extras["jwt_config"]
+            text = config if isinstance(config, str) else json.dumps(config)
+            return BoxJWTAuth(JWTConfig.from_config_json_string(text))
+        if method == "developer_token":
+            return BoxDeveloperTokenAuth(extras.get("developer_token") or self.connection.password)
+        raise ValueError(f"Box connection {self.box_conn_id}: unknown auth {method!r}")
+
+    def _network_session(self) -> NetworkSession:
+        extras = self.extras
+        urls = {
+            keyword: extras[extra]
+            for keyword, extra in (
+                ("base_url", "base_url"),
+                ("upload_url", "upload_url"),
+                ("oauth_2_url", "oauth2_url"),
+            )
+            if extras.get(extra)
+        }
+        max_attempts = int(extras.get("max_attempts", 5))
+        retries = BoxRetryStrategy(
+            max_attempts=max_attempts,
+            retry_base_interval=float(extras.get("retry_base_interval", 1)),
+            max_retries_on_exception=max_attempts - 1,
+        )
+        timeout_ms = int(float(extras["timeout"]) * 1000) if "timeout" in extras else None
+        timeouts = TimeoutConfig(
+            connection_timeout_ms=timeout_ms or 10_000, read_timeout_ms=timeout_ms or 60_000
+        )
+        return NetworkSession(
+            base_urls=BaseUrls(**urls), retry_strategy=retries, timeout_config=timeouts
+        )
+
+    def find_master_assets_folder(
+        self, campaign_folder_id: str, names: Sequence[str] = MASTER_ASSETS_NAMES
+    ) -> str:
+        """The id of the campaign's subfolder named like one of `names` (case and spaces aside)."""
+        wanted = {name.strip().casefold() for name in names}
+        for item in self._folder_items(campaign_folder_id, "campaign folder", fields=["name"]):
+            if item.type == "folder" and item.name.strip().casefold() in wanted:
+                return item.id
+        raise FolderError(f"Assets folder not found (tried {', '.join(names)})")
+
+    def list_master_assets(self, folder_id: str) -> list[MasterAsset]:
+        """Every file under the Master Assets folder, subfolders included, system files left out."""
+        assets = []
+        pending = [(folder_id, "", "Master Assets folder")]
+        while pending:
+            current_id, prefix, label = pending.pop()
+            for item in self._folder_items(current_id, label, fields=["name", "size", "sha1"]):
+                if item.type == "folder":
+                    pending.append((item.id, f"{prefix}{item.name}/", "folder"))
+                elif item.type == "file" and not _is_system_file(item.name):
+                    assets.append(
+                        MasterAsset(item.id, item.name, prefix + item.name, item.size, item.sha_1)
+                    )
+        return assets
+
+    def check_campaign_folder(
+        self,
+        campaign_folder_id: str | None,
+        names: Sequence[str] = MASTER_ASSETS_NAMES,
+        master_assets_folder_id: str | None = None,
+    ) -> FolderCheck:
+        """The campaign's Master Assets; the cached folder id saves the lookup while it exists."""
+        if not campaign_folder_id:
+            raise FolderError("No Box folder linked in the DAM")
+        if master_assets_folder_id:
+            try:
+                assets = self.list_master_assets(master_assets_folder_id)
+                return FolderCheck(master_assets_folder_id, tuple(assets))
+            except FolderNotFound:
+                self.log.info(
+                    "Master Assets folder %s is gone; looking it up again in campaign folder %s",
+                    master_assets_folder_id,
+                    campaign_folder_id,
+                )
+        folder_id = self.find_master_assets_folder(campaign_folder_id, names)
+        return FolderCheck(folder_id, tuple(self.list_master_assets(folder_id)))
+
+    def stream_file(self, file_id: str) -> Iterator[bytes]:
+        """The file's content in chunks, as it downloads."""
+        with self._box_errors(
+            f"download of file {file_id}",
+            not_found=f"File {file_id} not found in Box",
+            forbidden=f"No access to file {file_id} in Box",
+        ):
+            content = self.client.downloads.download_file(file_id)
+            while chunk := content.read(DOWNLOAD_CHUNK_SIZE):
+                yield chunk
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Sign in and ask Box who we are."""
+        try:
+            with self._box_errors("user lookup"):
+                user = self.client.users.get_user_me()
+        except Exception as error:
+            return False, str(error)
+        return True, f"Connected to Box as {user.name} ({user.login})"
+
+    def _folder_items(self, folder_id: str, label: str, fields: list[str]) -> Iterator[Any]:
+        """All items of a folder, page by page with markers."""
+        marker = None
+        while True:
+            with self._box_errors(
+                f"listing of {label} {folder_id}",
+                not_found=f"{label[:1].upper()}{label[1:]} {folder_id} not found in Box",
+                forbidden=f"No access to {label} {folder_id} in Box",
+            ):
+                page = self.client.folders.get_folder_items(
+                    folder_id, fields=fields, usemarker=True, marker=marker, limit=PAGE_SIZE
+                )
+            yield from page.entries or ()
+            marker = page.next_marker
+            if not marker:
+                return
+
+    @contextmanager
+    def _box_errors(
+        self, action: str, not_found: str | None = None, forbidden: str | None = None
+    ) -> Iterator[None]:
+        """Map what Box answers once boxsdk's own retries are spent onto the campaign's errors."""
+        try:
+            yield
+        except BoxAPIError as error:
+            status = error.response_info.status_code
+            request = f"{error.request_info.method} {error.request_info.url}"
+            request_id = error.response_info.request_id
+            if status == 429 or status >= 500:
+                raise TransientError(
+                    f"Box answered {status} to the {action} ({request}, request id {request_id})"
+                ) from error
+            if error.request_info.url.endswith("/oauth2/token"):
+                reason = error.response_info.body.get("error_description") or status
+                raise BoxAuthError(
+                    f"Box refused the credentials of connection {self.box_conn_id}: {reason}"
+                ) from error
+            if status == 404 and not_found:
+                raise FolderNotFound(not_found) from error
+            if status == 403 and forbidden:
+                raise FolderError(forbidden) from error
+            raise
+        except BoxSDKError as error:
+            if isinstance(error.error, requests.RequestException):
+                raise TransientError(f"Box did not answer the {action}: {error.error}") from error
+            raise
+        except requests.RequestException as error:
+            raise TransientError(f"Box broke off the {action}: {error}") from error
+
+
+def _auth_method_implied_by(extras: dict[str, Any]) -> str:
+    if "jwt_config" in extras:
+        return "jwt"
+    if "developer_token" in extras:
+        return "developer_token"
+    return "ccg"
+
+
+def _is_system_file(name: str) -> bool:
+    return name.casefold() in SYSTEM_FILES or name.startswith("._")

@@ -1,0 +1,626 @@
+"""DamHook: the DAM (OpenText Media Management) over its REST API, as the DAM contract describes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import secrets
+import tempfile
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import cached_property, partial
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote
+
+import requests
+from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from requests.adapters import HTTPAdapter
+from urllib3.fields import RequestField
+
+from campaigns.errors import (
+    BadCampaignData,
+    CampaignError,
+    FolderError,
+    StatusChangeRefused,
+    TransientError,
+)
+
+DOMAIN_VALUE = "com.artesia.metadata.DomainValue"
+FIELD_TYPE = "com.artesia.metadata.MetadataField"
+FIELD_EXTRAS = ("status_field", "number_field", "box_folder_field")
+CHUNK_SIZE = 1 << 20
+
+
+class DamError(CampaignError):
+    """A DAM failure that is neither passing nor about one campaign's folder (TLS, refusals)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign as the DAM holds it."""
+
+    campaign_id: str
+    number: str
+    name: str
+    status: str
+    box_folder_id: str | None
+
+
+@dataclass(frozen=True)
+class DamCampaigns:
+    """The campaigns a status search found, and those whose metadata could not be read."""
+
+    campaigns: list[Campaign]
+    bad: list[BadCampaignData]
+
+
+@dataclass(frozen=True)
+class DamSettings:
+    """The DAM connection, read once."""
+
+    base_url: str
+    login: str
+    password: str = field(repr=False)
+    auth: str
+    client_id: str | None
+    client_secret: str | None = field(repr=False)
+    client_cert: str | None
+    client_cert_password: str | None = field(repr=False)
+    verify: bool | str
+    api_version: str
+    status_field: str
+    number_field: str
+    box_folder_field: str
+    page_size: int
+    timeout: float | tuple[float, float]
+    max_attempts: int
+    backoff: float
+
+    @classmethod
+    def from_connection(cls, conn: Any) -> DamSettings:
+        extra = conn.extra_dejson
+        missing = [name for name in FIELD_EXTRAS if not extra.get(name)]
+        if missing:
+            raise ValueError(f"DAM connection {conn.conn_id!r} lacks the extras {missing}")
+        auth = extra.get("auth", "session")
+        if auth not in ("session", "oauth2"):
+            raise ValueError(f"DAM connection {conn.conn_id!r}: unknown auth {auth!r}")
+        timeout = extra.get("timeout", (10, 120))
+        return cls(
+            base_url=_base_url(conn),
+            login=conn.login or "",
+            password=conn.password or "",
+            auth=auth,
+            client_id=extra.get("client_id"),
+            client_secret=extra.get("client_secret"),
+            client_cert=extra.get("client_cert"),
+            client_cert_password=extra.get("client_cert_password"),
+            verify=_verify(extra.get("verify", True)),
+            api_version=extra.get("api_version", "v6"),
+            status_field=extra["status_field"],
+            number_field=extra["number_field"],
+            box_folder_field=extra["box_folder_field"],
+            page_size=int(extra.get("page_size", 100)),
+            timeout=tuple(timeout) if isinstance(timeout, (list, tuple)) else float(timeout),
+            max_attempts=int(extra.get("max_attempts", 5)),
+            backoff=float(extra.get("backoff", 1.0)),
+        )
+
+
+class DamHook(BaseHook):
+    """Finds campaigns by status, moves them to another status and imports assets into them."""
+
+    conn_name_attr = "dam_conn_id"
+    default_conn_name = "dam_default"
+    conn_type = "http"
+    hook_name = "OpenText Media Management"
+
+    def __init__(self, dam_conn_id: str = default_conn_name, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.dam_conn_id = dam_conn_id
+        self._signed_in = False
+
+    @cached_property
+    def settings(self) -> DamSettings:
+        return DamSettings.from_connection(self.get_connection(self.dam_conn_id))
+
+    @cached_property
+    def session(self) -> requests.Session:
+        """The HTTP session, with the connection's TLS settings; not signed in yet."""
+        session = requests.Session()
+        if self.settings.verify is False:
+            self.log.warning("TLS verification of the DAM at %s is off", self.settings.base_url)
+        if self.settings.client_cert:
+            cert_file, key_password = _client_certificate(
+                self.settings.client_cert, self.settings.client_cert_password
+            )
+            weakref.finalize(session, os.unlink, cert_file)
+            session.cert = cert_file
+            session.mount("https://", _KeyPasswordAdapter(key_password))
+        return session
+
+    def get_campaigns(self, status: str) -> DamCampaigns:
+        """Every campaign at `status`, over all pages; those with unreadable metadata in `bad`."""
+        settings = self.settings
+        condition = {
+            "type": "com.artesia.search.SearchScalarCondition",
+            "metadata_field_id": settings.status_field,
+            "relational_operator_id": "ARTESIA.OPERATOR.CHAR.IS",
+            "relational_operator_name": "is",
+            "value": status,
+        }
+        form = {
+            "load_type": "metadata",
+            "level_of_detail": "slim",
+            "limit": settings.page_size,
+            "search_condition_list": json.dumps(
+                {"search_condition_list": {"search_condition": [condition]}}
+            ),
+            "metadata_to_return": ",".join(
+                [settings.status_field, settings.number_field, settings.box_folder_field]
+            ),
+        }
+
+        def search_page(after: int) -> tuple[list[dict], int]:
+            found = self._call("POST", "search/text", data={**form, "after": after}).json()
+            result = found["search_result_resource"]
+            return result.get("asset_list") or [], result["search_result"]["total_hit_count"]
+
+        campaigns, bad = [], []
+        for asset in _paged(search_page):
+            if asset.get("data_type") != "CONTAINER":
+                continue
+            try:
+                campaigns.append(self._campaign(asset))
+            except BadCampaignData as problem:
+                bad.append(problem)
+        return DamCampaigns(campaigns, bad)
+
+    def move_campaign(self, campaign_id: str, from_status: str, to_status: str) -> None:
+        """Move a campaign from `from_status` to `to_status` under a lock; already there is fine."""
+        locked = self._set_lock(campaign_id, "lock")
+        try:
+            self._change_status(campaign_id, from_status, to_status, locked)
+        except BaseException:
+            try:
+                self._set_lock(campaign_id, "unlock")
+            except CampaignError as error:
+                self.log.warning("Could not unlock campaign %s: %s", campaign_id, error)
+            raise
+        self._set_lock(campaign_id, "unlock")
+
+    def import_asset(
+        self,
+        folder_id: str,
+        name: str,
+        content: Iterable[bytes] | IO[bytes],
+        size: int | None = None,
+        metadata: dict | None = None,
+    ) -> str:
+        """Stream `content` into the DAM folder as an asset named `name`; returns the job id."""
+        asset = {"asset_resource": {"asset": {"name": name, "metadata": metadata or {}}}}
+        manifest = {"upload_manifest": {"master_files": [{"file": {"file_name": name}}]}}
+        upload = _MultipartUpload(
+            {
+                "asset_representation": json.dumps(asset),
+                "parent_folder_id": folder_id,
+                "manifest": json.dumps(manifest),
+            },
+            name,
+            content,
+            size,
+        )
+        response = self._call(
+            "POST",
+            "assets",
+            data=upload.body,
+            headers={"Content-Type": upload.content_type},
+            folder_id=folder_id,
+        )
+        return str(response.json()["job_handle"]["job_id"])
+
+    def list_folder_children(self, folder_id: str) -> list[dict]:
+        """The assets in a DAM folder, over all pages: asset id, name, data type and size."""
+
+        def children_page(after: int) -> tuple[list[dict], int]:
+            found = self._call(
+                "GET",
+                f"folders/{quote(folder_id, safe='')}/children",
+                params={"load_type": "metadata", "after": after, "limit": self.settings.page_size},
+                folder_id=folder_id,
+            ).json()["folder_children"]
+            return found.get("asset_list") or [], found["total_child_count"]
+
+        return [
+            {
+                "asset_id": child["asset_id"],
+                "name": child.get("name"),
+                "data_type": child.get("data_type"),
+                "size": (child.get("master_content_info") or {}).get("content_size"),
+            }
+            for child in _paged(children_page)
+        ]
+
+    def test_connection(self) -> tuple[bool, str]:
+        try:
+            self._sign_in()
+        except Exception as error:
+            return False, str(error)
+        return True, f"Signed in to the DAM at {self.settings.base_url}"
+
+    def close(self) -> None:
+        """Sign out and release the HTTP session."""
+        if "session" not in self.__dict__:
+            return
+        if self._signed_in and self.settings.auth == "session":
+            try:
+                self._send("DELETE", "sessions")
+            except CampaignError as error:
+                self.log.warning("Could not sign out of the DAM: %s", error)
+        self._signed_in = False
+        self.__dict__.pop("session").close()
+
+    def _campaign(self, asset: dict) -> Campaign:
+        """The campaign a search hit or folder describes; BadCampaignData when unreadable."""
+        fields = _fields(asset.get("metadata"))
+        problems: list[str] = []
+
+        def text(field_id: str, label: str, required: bool = True) -> str | None:
+            try:
+                value = _text(fields, field_id)
+            except _UnreadableField as error:
+                problems.append(f"{label} field {field_id!r} {error}")
+                return None
+            if value is None and required:
+                problems.append(f"{label} field {field_id!r} is missing or empty")
+            return value
+
+        status = text(self.settings.status_field, "status")
+        number = text(self.settings.number_field, "number")
+        box_folder_id = text(self.settings.box_folder_field, "Box folder", required=False)
+        name = asset.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problems.append("the campaign name is missing or empty")
+        campaign_id = str(asset.get("asset_id") or "")
+        if problems:
+            raise BadCampaignData(campaign_id, "; ".join(problems))
+        return Campaign(campaign_id, number, name, status, box_folder_id)
+
+    def _change_status(
+        self, campaign_id: str, from_status: str, to_status: str, locked: bool
+    ) -> None:
+        folder_path = f"folders/{quote(campaign_id, safe='')}"
+        response = self._call(
+            "GET", folder_path, params={"load_type": "metadata"}, folder_id=campaign_id
+        )
+        folder = response.json()["folder_resource"]["folder"]
+        try:
+            status = _text(_fields(folder.get("metadata")), self.settings.status_field)
+        except _UnreadableField as error:
+            raise StatusChangeRefused(f"campaign {campaign_id}: status {error}") from error
+        if status == to_status:
+            self.log.info("Campaign %s is already at %s", campaign_id, to_status)
+            return
+        if not locked:
+            raise StatusChangeRefused(
+                f"campaign {campaign_id} is locked by someone else in the DAM; it stays at {status}"
+            )
+        if status != from_status:
+            raise StatusChangeRefused(
+                f"campaign {campaign_id} is at {status or 'no status'}, no longer at {from_status}"
+            )
+        status_value = {"value": {"type": "string", "value": to_status}}
+        edit = {"id": self.settings.status_field, "type": FIELD_TYPE, "value": status_value}
+        self._call(
+            "PATCH",
+            folder_path,
+            json={"edited_folder": {"data": {"metadata": [edit]}}},
+            folder_id=campaign_id,
+        )
+
+    def _set_lock(self, campaign_id: str, action: str) -> bool:
+        """Lock or unlock a campaign folder; False when someone else holds its lock."""
+        selection = {
+            "selection_context_param": {
+                "selection_context": {
+                    "asset_ids": [campaign_id],
+                    "type": "com.artesia.asset.selection.AssetIdsSelectionContext",
+                    "include_descendants": "NONE",
+                }
+            }
+        }
+        response = self._call(
+            "PUT",
+            "assets/state",
+            data={"action": action, "selection_context": json.dumps(selection)},
+            folder_id=campaign_id,
+        )
+        result = response.json()["bulk_asset_result_representation"]["bulk_asset_result"]
+        return campaign_id not in (result.get("failed_object_list") or [])
+
+    def _call(
+        self, method: str, path: str, *, folder_id: str | None = None, **request: Any
+    ) -> requests.Response:
+        """A signed-in DAM call, signing in again once if the session expired; errors mapped."""
+        if not self._signed_in:
+            self._sign_in()
+        response = self._send(method, path, **request)
+        if response.status_code == 401:
+            self.log.info("The DAM session expired; signing in again")
+            self._sign_in()
+            response = self._send(method, path, **request)
+        _raise_for_status(response, folder_id)
+        return response
+
+    def _sign_in(self) -> None:
+        settings = self.settings
+        self._signed_in = False
+        self.session.cookies.clear()
+        self.session.headers.pop("Authorization", None)
+        self.session.headers.pop("X-Requested-By", None)
+        if settings.auth == "oauth2":
+            form = {
+                "grant_type": "password",
+                "username": settings.login,
+                "password": settings.password,
+                "client_id": settings.client_id,
+                "client_secret": settings.client_secret,
+            }
+            response = self._send("POST", "sessions/oauth2/token", data=form)
+            _raise_for_status(response)
+            token = response.json()["token_info"]["oauth_token"]["accessToken"]
+            mask_secret(token)
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        else:
+            form = {"username": settings.login, "password": settings.password}
+            response = self._send("POST", "sessions", data=form)
+            _raise_for_status(response)
+            session_id = str(response.json()["session_resource"]["session"]["id"])
+            mask_secret(session_id)
+            if cookie := self.session.cookies.get("JSESSIONID"):
+                mask_secret(cookie)
+            self.session.headers["X-Requested-By"] = session_id
+        self._signed_in = True
+
+    def _send(
+        self, method: str, path: str, *, data: Any = None, **request: Any
+    ) -> requests.Response:
+        """One DAM call, retried with backoff on 429, 5xx, timeouts and refused connections."""
+        settings = self.settings
+        url = f"{settings.base_url}/otmmapi/{settings.api_version}/{path}"
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    data=data() if callable(data) else data,
+                    timeout=settings.timeout,
+                    # Given per request: a session's own `verify` loses to REQUESTS_CA_BUNDLE.
+                    verify=settings.verify,
+                    **request,
+                )
+            except requests.exceptions.SSLError as error:
+                raise DamError(f"TLS with the DAM at {url} failed: {error}") from error
+            except (requests.ConnectionError, requests.Timeout) as error:
+                problem, wait = f"{type(error).__name__}: {error}", None
+            else:
+                if response.status_code != 429 and response.status_code < 500:
+                    return response
+                problem = f"answered {response.status_code}: {_dam_message(response)}"
+                wait = _retry_after(response.headers.get("Retry-After"))
+            if attempt >= settings.max_attempts:
+                raise TransientError(f"DAM {method} {path} failed {attempt} times; {problem}")
+            delay = settings.backoff * 2 ** (attempt - 1) if wait is None else wait
+            self.log.warning("DAM %s %s %s; retrying in %.2f s", method, path, problem, delay)
+            time.sleep(delay)
+
+
+class _UnreadableField(ValueError):
+    """A metadata field holding something other than text."""
+
+
+class _KeyPasswordAdapter(HTTPAdapter):
+    """Opens the client certificate's key with its password."""
+
+    def __init__(self, key_password: str):
+        self._key_password = key_password
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, key_password=self._key_password, **kwargs)
+
+
+class _MultipartUpload:
+    """An import's multipart body streamed from `content`; replayable only if the content is."""
+
+    def __init__(
+        self,
+        fields: dict[str, str],
+        file_name: str,
+        content: Iterable[bytes] | IO[bytes],
+        size: int | None,
+    ):
+        boundary = secrets.token_hex(16)
+        self.content_type = f"multipart/form-data; boundary={boundary}"
+        self._head = b"".join(
+            _part_head(boundary, name) + value.encode() + b"\r\n" for name, value in fields.items()
+        ) + _part_head(boundary, "files", file_name)
+        self._tail = f"\r\n--{boundary}--\r\n".encode()
+        self._file_name = file_name
+        self._content = content
+        self._size = size
+        self._start = content.tell() if _rewindable(content) else None
+        self._sent = False
+
+    def body(self) -> Iterable[bytes]:
+        """A fresh body for one attempt: the content is rewound, or a retry is refused."""
+        if self._sent:
+            if self._start is not None:
+                self._content.seek(self._start)
+            elif isinstance(self._content, Iterator) or hasattr(self._content, "read"):
+                raise TransientError(
+                    f"the upload of {self._file_name!r} failed and its content stream cannot be "
+                    "replayed; a retry of the task starts it again"
+                )
+        self._sent = True
+        if hasattr(self._content, "read"):
+            chunks = iter(partial(self._content.read, CHUNK_SIZE), b"")
+        else:
+            chunks = iter(self._content)
+        parts = itertools.chain((self._head,), chunks, (self._tail,))
+        if self._size is None:
+            return parts
+        return _Sized(parts, len(self._head) + self._size + len(self._tail))
+
+
+class _Sized:
+    """An iterable body whose length is known, so it goes out with a Content-Length."""
+
+    def __init__(self, parts: Iterator[bytes], length: int):
+        self._parts = parts
+        self._length = length
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._parts
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def _part_head(boundary: str, name: str, file_name: str | None = None) -> bytes:
+    part = RequestField(name=name, data=b"", filename=file_name)
+    part.make_multipart(content_type="application/octet-stream" if file_name else None)
+    return f"--{boundary}\r\n{part.render_headers()}".encode()
+
+
+def _rewindable(content: Any) -> bool:
+    return hasattr(content, "seek") and getattr(content, "seekable", lambda: False)()
+
+
+def _paged(fetch_page: Callable[[int], tuple[list[dict], int]]) -> Iterator[dict]:
+    """Every item of a paged listing; `fetch_page(after)` answers one page and the total."""
+    after = 0
+    while True:
+        items, total = fetch_page(after)
+        yield from items
+        after += len(items)
+        if not items or after >= total:
+            return
+
+
+def _fields(metadata: dict | None) -> dict[str, dict]:
+    """The metadata's fields by id, from every field group."""
+    found: dict[str, dict] = {}
+    for element in (metadata or {}).get("metadata_element_list") or []:
+        if "metadata_element_list" in element:
+            found.update(_fields(element))
+        elif "id" in element:
+            found[element["id"]] = element
+    return found
+
+
+def _text(fields: dict[str, dict], field_id: str) -> str | None:
+    """A field's text, a lookup's value read too; None when missing, null or blank."""
+    raw = (fields.get(field_id) or {}).get("value")
+    value = raw.get("value") if isinstance(raw, dict) else raw
+    if isinstance(value, dict) and value.get("type") == DOMAIN_VALUE:
+        value = value.get("field_value")
+    if isinstance(value, dict):
+        value = value.get("value")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise _UnreadableField(f"holds {type(value).__name__} {value!r}, not text")
+    return value if value.strip() else None
+
+
+def _raise_for_status(response: requests.Response, folder_id: str | None = None) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    if folder_id is not None and status == 404:
+        raise FolderError(f"Campaign folder {folder_id} not found in the DAM")
+    if folder_id is not None and status == 403:
+        raise FolderError(f"No access to campaign folder {folder_id} in the DAM")
+    if status in (409, 423):
+        raise StatusChangeRefused(f"the DAM refused the change: {_dam_message(response)}")
+    raise DamError(f"the DAM answered {status}: {_dam_message(response)}", status)
+
+
+def _dam_message(response: requests.Response) -> str:
+    try:
+        return str(response.json()["exception_body"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return response.text[:200] or response.reason
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def _base_url(conn: Any) -> str:
+    host = (conn.host or "").rstrip("/")
+    if "://" in host:
+        return host
+    port = f":{conn.port}" if conn.port else ""
+    return f"{conn.schema or 'https'}://{host}{port}"
+
+
+def _verify(value: Any) -> bool | str:
+    """TLS verification: a bool, or the path of a CA bundle."""
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    return str(value)
+
+
+def _client_certificate(path: str, password: str | None) -> tuple[str, str]:
+    """The client certificate (PKCS#12 or PEM) as a private PEM file, its key under a new secret."""
+    data = Path(path).read_bytes()
+    secret = password.encode() if password else None
+    if b"-----BEGIN" in data:
+        key = serialization.load_pem_private_key(data, secret)
+        certificates = x509.load_pem_x509_certificates(data)
+    else:
+        key, certificate, chain = pkcs12.load_key_and_certificates(data, secret)
+        certificates = [certificate, *chain]
+    key_password = secrets.token_urlsafe(32)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(key_password.encode()),
+    ) + b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
+    handle, cert_file = tempfile.mkstemp(prefix="dam-client-cert-", suffix=".pem")
+    with os.fdopen(handle, "wb") as file:
+        file.write(pem)
+    return cert_file, key_password

@@ -1,0 +1,17 @@
+"""The DAM sandbox: a fake OpenText Media Management serving the subset in the DAM contract.
+
+`sandbox.dam.app.create_app(fixture)` reads the fixture's `"dam"` key, built with
+`sandbox.dam.fixture.dam(...)`: `fields` (status, number and box_folder field ids), `users`
+(name -> password), `oauth_clients` (client id -> secret), `session_ttl_seconds` and
+`session_max_requests` (sessions expire after either; null: never), `campaigns` (from
+`fixture.campaign(...)`: id, name, status, number, box_folder_id, raw `metadata` overrides per
+field id, `missing` field ids, `locked_by`, `forbidden`) and `assets` (plain assets a status
+search also finds, from `fixture.asset(...)`).
+
+Control routes besides the shared counters and faults: `POST /_sandbox/campaigns` (a campaign
+dict), `GET`/`DELETE /_sandbox/campaigns/{id}` (status, lock holder and imported assets with
+name, size and sha1), `PUT /_sandbox/campaigns/{id}/status` `{"status"}`,
+`PUT /_sandbox/campaigns/{id}/lock` `{"user"}` (null releases), and
+`POST /_sandbox/sessions/expire` `{"after_requests": n}` (0: now; n: right after the next n
+signed-in calls).
+"""

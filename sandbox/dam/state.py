@@ -1,0 +1,201 @@
+"""The DAM sandbox's state in memory: campaign folders, plain assets, sessions, locks, imports."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sandbox.dam.fixture import asset, campaign, dam, typed
+
+FIELD_TYPE = "com.artesia.metadata.MetadataField"
+LAST_UPDATED = "2026-04-28T10:12:00Z"
+ATTRIBUTES = {"status": "status", "number": "number", "box_folder": "box_folder_id"}
+
+
+@dataclass
+class ImportedAsset:
+    asset_id: str
+    name: str
+    size: int
+    sha1: str
+    metadata: dict
+
+
+@dataclass
+class CampaignFolder:
+    id: str
+    name: str
+    status: str
+    number: str | None
+    box_folder_id: str | None
+    metadata: dict[str, Any]
+    missing: list[str]
+    locked_by: str | None
+    forbidden: bool
+    imported: list[ImportedAsset] = field(default_factory=list)
+
+    def as_control_view(self) -> dict:
+        view = asdict(self)
+        del view["metadata"], view["missing"]
+        return view
+
+
+@dataclass
+class Session:
+    session_id: int
+    user: str
+    started: float = field(default_factory=time.monotonic)
+    requests: int = 0
+
+
+class DamState:
+    """Everything the DAM sandbox knows, built from a fixture's `"dam"` part."""
+
+    def __init__(self, fixture: dict):
+        config = {**dam(), **fixture.get("dam", {})}
+        self.fields: dict[str, str] = {**dam()["fields"], **config["fields"]}
+        self.users: dict[str, str] = config["users"]
+        self.oauth_clients: dict[str, str] = config["oauth_clients"]
+        self.session_ttl_seconds: float | None = config["session_ttl_seconds"]
+        self.session_max_requests: int | None = config["session_max_requests"]
+        self.campaigns: dict[str, CampaignFolder] = {}
+        for entry in config["campaigns"]:
+            self.add_campaign(entry)
+        self.assets = {
+            entry["id"]: asset(**_renamed_id(entry, "asset_id")) for entry in config["assets"]
+        }
+        self.sessions: dict[str, Session] = {}
+        self.expire_countdown: int | None = None
+
+    def add_campaign(self, entry: dict) -> CampaignFolder:
+        folder = CampaignFolder(**campaign(**_renamed_id(entry, "campaign_id")))
+        self.campaigns[folder.id] = folder
+        return folder
+
+    # Sessions
+
+    def open_session(self, user: str) -> tuple[str, Session]:
+        """A new session for `user` and the secret (cookie or token) that names it."""
+        session = Session(session_id=secrets.randbelow(900_000_000) + 100_000_000, user=user)
+        secret = secrets.token_urlsafe(24)
+        self.sessions[secret] = session
+        return secret, session
+
+    def session_for(self, secret: str | None, requested_by: str | None = None) -> Session | None:
+        """The live session named by `secret` (and its `X-Requested-By` id); counts the call."""
+        session = self.sessions.get(secret or "")
+        if session is None or (
+            requested_by is not None and requested_by != str(session.session_id)
+        ):
+            return None
+        session.requests += 1
+        ttl, max_requests = self.session_ttl_seconds, self.session_max_requests
+        if (ttl is not None and time.monotonic() - session.started > ttl) or (
+            max_requests is not None and session.requests > max_requests
+        ):
+            del self.sessions[secret]
+            return None
+        if self.expire_countdown is not None:
+            self.expire_countdown -= 1
+            if self.expire_countdown <= 0:
+                self.expire_sessions()
+        return session
+
+    def expire_sessions(self, after_requests: int = 0) -> None:
+        """End every open session now, or right after the next `after_requests` signed-in calls."""
+        if after_requests > 0:
+            self.expire_countdown = after_requests
+        else:
+            self.sessions.clear()
+            self.expire_countdown = None
+
+    # Search and metadata
+
+    def search(self, field_id: str, value: str, only: set[str] | None = None) -> list[dict]:
+        """Wire representations of the campaigns and plain assets whose field holds `value`."""
+        attribute = self.attribute_of(field_id)
+        if attribute is None:
+            return []
+        found = [c for c in self.campaigns.values() if getattr(c, attribute) == value]
+        plain = [a for a in self.assets.values() if attribute == "status" and a["status"] == value]
+        return [self.folder_json(c, only) for c in found] + [self.asset_json(a) for a in plain]
+
+    def attribute_of(self, field_id: str) -> str | None:
+        """The campaign attribute a configured field id stands for, if any."""
+        for key, known in self.fields.items():
+            if known == field_id:
+                return ATTRIBUTES[key]
+        return None
+
+    def folder_json(self, folder: CampaignFolder, only: set[str] | None = None) -> dict:
+        values: dict[str, Any] = {
+            self.fields["status"]: typed(folder.status),
+            self.fields["number"]: typed(folder.number),
+            self.fields["box_folder"]: typed(folder.box_folder_id),
+            **folder.metadata,
+        }
+        for field_id in folder.missing:
+            values.pop(field_id, None)
+        if only is not None:
+            values = {k: v for k, v in values.items() if k in only}
+        box_field = self.fields["box_folder"]
+        groups = [
+            ("ACME.CATEGORY.CAMPAIGN", {k: v for k, v in values.items() if k != box_field}),
+            ("ACME.CATEGORY.BOX", {k: v for k, v in values.items() if k == box_field}),
+        ]
+        return {
+            "asset_id": folder.id,
+            "name": folder.name,
+            "data_type": "CONTAINER",
+            "date_last_updated": LAST_UPDATED,
+            "metadata": {
+                "metadata_element_list": [
+                    {
+                        "id": group_id,
+                        "type": "com.artesia.metadata.MetadataCategory",
+                        "metadata_element_list": [
+                            _field(field_id, raw) for field_id, raw in fields.items()
+                        ],
+                    }
+                    for group_id, fields in groups
+                    if fields
+                ]
+            },
+        }
+
+    def asset_json(self, plain: dict) -> dict:
+        return {
+            "asset_id": plain["id"],
+            "name": plain["name"],
+            "data_type": "ASSET",
+            "date_last_updated": LAST_UPDATED,
+            "metadata": {
+                "metadata_element_list": [
+                    {
+                        "id": "ACME.CATEGORY.CAMPAIGN",
+                        "type": "com.artesia.metadata.MetadataCategory",
+                        "metadata_element_list": [
+                            _field(self.fields["status"], typed(plain["status"]))
+                        ],
+                    }
+                ]
+            },
+        }
+
+
+def _renamed_id(entry: dict, name: str) -> dict:
+    """A fixture entry as the keyword arguments of its builder."""
+    arguments = dict(entry)
+    arguments[name] = arguments.pop("id")
+    return arguments
+
+
+def _field(field_id: str, raw: Any) -> dict:
+    return {
+        "id": field_id,
+        "name": field_id.rsplit(".", 1)[-1].title(),
+        "type": FIELD_TYPE,
+        "value": raw,
+    }

@@ -1,0 +1,323 @@
+"""BoxHook with the real boxsdk client over real HTTP against the Box sandbox."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from campaigns.errors import FolderError, TransientError
+from campaigns.hooks.box import (
+    DOWNLOAD_CHUNK_SIZE,
+    BoxAuthError,
+    BoxHook,
+    FolderCheck,
+    MasterAsset,
+)
+from sandbox.box.content import generated_sha1
+from sandbox.box.fixture import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ENTERPRISE_ID,
+    box_fixture,
+    campaign_folder,
+    file,
+    folder,
+)
+from tests.integration._box_fixtures import (  # noqa: F401 (a fixture)
+    ITEMS_ROUTE,
+    TOKEN_ROUTE,
+    start_box_fixture,
+)
+
+CAMPAIGN = "123"
+MASTER = "123-ma"
+
+
+def test_master_assets_folder_found_beyond_the_first_page(start_box):
+    drafts = [folder(f"draft-{n}", f"Draft {n:04d}", CAMPAIGN) for n in range(1200)]
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]), {"folders": drafts})
+
+    assert BoxHook().find_master_assets_folder(CAMPAIGN) == MASTER
+    assert box.counters()[ITEMS_ROUTE] == 2
+
+
+def test_lists_more_than_a_thousand_files_page_by_page(start_box):
+    assets = {f"shot-{n:04d}.jpg": n for n in range(2500)}
+    box = start_box(campaign_folder(CAMPAIGN, assets=assets))
+
+    listed = BoxHook().list_master_assets(MASTER)
+
+    assert sorted(asset.path for asset in listed) == sorted(assets)
+    assert {asset.path: asset.size for asset in listed} == assets
+    assert box.counters()[ITEMS_ROUTE] == 3
+
+
+@pytest.mark.parametrize("name", ["master assets", "  MASTER Assets  ", "Master Assets"])
+def test_master_assets_name_ignores_case_and_surrounding_spaces(start_box, name):
+    start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"], master_assets_name=name))
+
+    check = BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"])
+
+    assert check.master_assets_folder_id == MASTER
+    assert [asset.path for asset in check.assets] == ["a.jpg"]
+
+
+def test_other_accepted_names_are_tried(start_box):
+    start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"], master_assets_name="Finals"))
+
+    assert BoxHook().find_master_assets_folder(CAMPAIGN, ["Master Assets", "finals"]) == MASTER
+
+
+def test_missing_master_assets_folder_is_a_folder_error(start_box):
+    start_box(
+        campaign_folder(CAMPAIGN, master_assets_name=None),
+        {"files": [file("f1", "Master Assets", CAMPAIGN)]},  # a file of that name does not count
+    )
+
+    with pytest.raises(FolderError) as raised:
+        BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"])
+    assert raised.value.reason == "Assets folder not found (tried Master Assets)"
+
+    with pytest.raises(FolderError) as raised:
+        BoxHook().find_master_assets_folder(CAMPAIGN, ["Master Assets", "Finals"])
+    assert raised.value.reason == "Assets folder not found (tried Master Assets, Finals)"
+
+
+@pytest.mark.parametrize("campaign_folder_id", [None, ""])
+def test_no_linked_box_folder_is_a_folder_error(start_box, campaign_folder_id):
+    box = start_box()
+
+    with pytest.raises(FolderError) as raised:
+        BoxHook().check_campaign_folder(campaign_folder_id, ["Master Assets"], MASTER)
+    assert raised.value.reason == "No Box folder linked in the DAM"
+    assert box.counters() == {}
+
+
+def test_campaign_folder_deleted_while_the_server_runs(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]))
+    hook = BoxHook()
+    check = hook.check_campaign_folder(CAMPAIGN, ["Master Assets"])
+
+    box.control("DELETE", f"folders/{CAMPAIGN}")
+
+    with pytest.raises(FolderError) as raised:
+        hook.check_campaign_folder(CAMPAIGN, ["Master Assets"], check.master_assets_folder_id)
+    assert raised.value.reason == f"Campaign folder {CAMPAIGN} not found in Box"
+
+
+def test_forbidden_campaign_folder_is_a_folder_error(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]))
+    box.control("PUT", f"folders/{CAMPAIGN}/forbidden", json={"forbidden": True})
+
+    with pytest.raises(FolderError) as raised:
+        BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"])
+    assert raised.value.reason == f"No access to campaign folder {CAMPAIGN} in Box"
+
+
+def test_folder_holding_only_system_files_is_empty(start_box):
+    system_files = [".DS_Store", "Thumbs.db", "DESKTOP.INI", "._cut.mp4", "sub/.ds_store"]
+    start_box(campaign_folder(CAMPAIGN, assets=system_files))
+
+    check = BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"])
+
+    assert check == FolderCheck(master_assets_folder_id=MASTER, assets=())
+
+
+def test_files_only_in_nested_subfolders_are_found_with_their_paths(start_box):
+    assets = {"video/cuts/final.mp4": 300, "print/poster.pdf": 200, "print/.DS_Store": 1}
+    start_box(campaign_folder(CAMPAIGN, assets=assets))
+
+    listed = BoxHook().list_master_assets(MASTER)
+
+    assert sorted(listed, key=lambda asset: asset.path) == [
+        MasterAsset(
+            "123-ma-f2", "poster.pdf", "print/poster.pdf", 200, generated_sha1("123-ma-f2", 200)
+        ),
+        MasterAsset(
+            "123-ma-f1", "final.mp4", "video/cuts/final.mp4", 300, generated_sha1("123-ma-f1", 300)
+        ),
+    ]
+
+
+def test_rate_limit_with_retry_after_is_waited_out(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg", "b.jpg"]))
+    box.fault(ITEMS_ROUTE, (429, 429), retry_after=0.01)
+
+    check = BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"])
+
+    assert [asset.path for asset in check.assets] == ["a.jpg", "b.jpg"]
+    assert box.counters()[ITEMS_ROUTE] == 2 + 2  # two answered 429, then the lookup and the list
+
+
+def test_server_errors_until_retries_run_out_are_transient(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]), max_attempts=3)
+    box.fault(ITEMS_ROUTE, (500, 503, 502))
+
+    with pytest.raises(TransientError) as raised:
+        BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"])
+
+    assert not isinstance(raised.value, FolderError)
+    assert "502" in str(raised.value) and f"/2.0/folders/{CAMPAIGN}/items" in str(raised.value)
+    assert box.counters()[ITEMS_ROUTE] == 3
+
+
+def test_dropped_connection_is_retried(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]))
+    box.fault(ITEMS_ROUTE, drop=1)
+
+    check = BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+
+    assert [asset.path for asset in check.assets] == ["a.jpg"]
+    assert box.counters()[ITEMS_ROUTE] == 2
+
+
+def test_connection_dropped_on_every_attempt_is_transient(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]), max_attempts=3)
+    box.fault(ITEMS_ROUTE, drop=3)
+
+    with pytest.raises(TransientError):
+        BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+    assert box.counters()[ITEMS_ROUTE] == 3
+
+
+def test_read_timeout_is_transient(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]), timeout=0.2, max_attempts=2)
+    box.control("POST", "latency", json={"ms": 1000})
+
+    with pytest.raises(TransientError):
+        BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+
+
+def test_cached_master_assets_folder_costs_one_request_per_check(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg", "b.jpg"]))
+    hook = BoxHook()
+    hook.check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+    box.reset_counters()
+
+    for _ in range(3):
+        check = hook.check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+        assert [asset.path for asset in check.assets] == ["a.jpg", "b.jpg"]
+
+    assert box.counters() == {ITEMS_ROUTE: 3}
+
+
+def test_cached_master_assets_folder_deleted_falls_back_to_the_lookup(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]))
+    box.control("DELETE", f"folders/{MASTER}")
+    new_id = box.control("POST", "folders", json={"name": "Master Assets", "parent": CAMPAIGN})
+    new_id = new_id.json()["id"]
+    box.control("POST", "files", json={"name": "late.jpg", "parent": new_id, "size": 10})
+
+    check = BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+
+    assert check.master_assets_folder_id == new_id
+    assert [asset.path for asset in check.assets] == ["late.jpg"]
+    assert box.counters()[ITEMS_ROUTE] == 3  # the cached id (404), the lookup, the listing
+
+
+def test_stream_file_yields_the_exact_bytes_in_chunks(start_box):
+    size = 3 * 1024 * 1024 + 12345
+    start_box(campaign_folder(CAMPAIGN, assets={"film.mov": size}))
+    hook = BoxHook()
+    [asset] = hook.list_master_assets(MASTER)
+
+    digest, chunks, largest = hashlib.sha1(), 0, 0
+    for chunk in hook.stream_file(asset.file_id):
+        digest.update(chunk)
+        chunks += 1
+        largest = max(largest, len(chunk))
+
+    assert digest.hexdigest() == asset.sha1 == generated_sha1(asset.file_id, size)
+    assert chunks > 1 and largest <= DOWNLOAD_CHUNK_SIZE
+
+
+def test_stream_of_a_missing_file_is_a_folder_error(start_box):
+    start_box(campaign_folder(CAMPAIGN))
+
+    with pytest.raises(FolderError) as raised:
+        list(BoxHook().stream_file("nope"))
+    assert raised.value.reason == "File nope not found in Box"
+
+
+def test_ccg_token_comes_from_the_sandbox_and_is_refreshed_when_expired(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]))
+    hook = BoxHook()
+
+    hook.check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+    assert box.counters()[TOKEN_ROUTE] == 1
+
+    box.control("POST", "tokens/expire")
+    check = hook.check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+
+    assert [asset.path for asset in check.assets] == ["a.jpg"]
+    assert box.counters()[TOKEN_ROUTE] == 2
+
+
+def test_wrong_client_secret_is_a_clear_error(start_box):
+    start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]), password="not-the-secret")
+
+    with pytest.raises(BoxAuthError, match=r"box_default.*client credentials are invalid"):
+        BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+
+
+def test_test_connection(start_box):
+    start_box()
+    assert BoxHook().test_connection() == (
+        True,
+        "Connected to Box as Sandbox Admin (admin@example.com)",
+    )
+
+    start_box(password="not-the-secret")
+    ok, message = BoxHook().test_connection()
+    assert not ok and "client credentials are invalid" in message
+
+
+def test_developer_token(start_box):
+    box = box_fixture(campaign_folder(CAMPAIGN, assets=["a.jpg"]), developer_tokens=["dev-token"])
+    sandbox = start_box(box=box, auth="developer_token", developer_token="dev-token")
+
+    check = BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+
+    assert [asset.path for asset in check.assets] == ["a.jpg"]
+    assert TOKEN_ROUTE not in sandbox.counters()
+
+
+def test_jwt_app_config(start_box):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_key = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    private_key = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"passphrase"),
+    )
+    client = {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "enterprise_id": ENTERPRISE_ID,
+        "public_key": public_key.decode(),
+    }
+    jwt_config = {
+        "boxAppSettings": {
+            "clientID": CLIENT_ID,
+            "clientSecret": CLIENT_SECRET,
+            "appAuth": {
+                "publicKeyID": "key-1",
+                "privateKey": private_key.decode(),
+                "passphrase": "passphrase",
+            },
+        },
+        "enterpriseID": ENTERPRISE_ID,
+    }
+    box = box_fixture(campaign_folder(CAMPAIGN, assets=["a.jpg"]), clients=[client])
+    sandbox = start_box(box=box, jwt_config=json.dumps(jwt_config))
+
+    check = BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+
+    assert [asset.path for asset in check.assets] == ["a.jpg"]
+    assert sandbox.counters()[TOKEN_ROUTE] == 1
