@@ -8,6 +8,7 @@ from airflow.sdk import Param, dag, task
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 
 from campaigns.operators.actions import ACTION_OPERATORS
+from campaigns.settings import BOX_TASKS_AT_ONCE
 
 DOC = """
 ### Campaigns from A1 to A2
@@ -137,7 +138,9 @@ def a1_to_a2():
 
         return select_campaigns(fetched["campaigns"], run_settings(params))
 
-    @task(map_index_template="{{ campaigns_in_batch }}")
+    @task(
+        map_index_template="{{ campaigns_in_batch }}", max_active_tis_per_dagrun=BOX_TASKS_AT_ONCE
+    )
     def check(batch: list, params=None) -> list:
         """Look at the Master Assets folder of this batch's campaigns in Box."""
         from airflow.sdk import get_current_context
@@ -165,7 +168,8 @@ def a1_to_a2():
             """The batches of campaigns the decision sent to this action."""
             return decisions[action]
 
-        operator.partial(task_id=action).expand(campaigns=campaigns_for(decided))
+        limits = {"max_active_tis_per_dagrun": BOX_TASKS_AT_ONCE} if action == "reset" else {}
+        operator.partial(task_id=action, **limits).expand(campaigns=campaigns_for(decided))
 
 
 a1_to_a2()

@@ -32,9 +32,11 @@ def server_url(data_dir: Path) -> str:
     return server.get_uri()
 
 
-def ensure_database(admin_url: str, name: str) -> str:
-    """Create database ``name`` if it is missing; its URL."""
+def ensure_database(admin_url: str, name: str, fresh: bool = False) -> str:
+    """Create database ``name`` if it is missing (with ``fresh``, anew); its URL."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
+import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+# aiosmtpd logs every SMTP command at INFO; a catcher's user wants the messages, not the dialogue.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class MailCatcher:
@@ -32,7 +37,8 @@ class MailCatcher:
             self.messages.append(message)
             if self.directory is not None:
                 self.directory.mkdir(parents=True, exist_ok=True)
-                path = self.directory / f"{len(self.messages):05d}.eml"
+                stamp = time.strftime("%Y%m%d-%H%M%S")
+                path = self.directory / f"{stamp}-{len(self.messages):04d}.eml"
                 path.write_bytes(envelope.content)
         return "250 OK"
 

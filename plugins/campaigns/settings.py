@@ -10,6 +10,8 @@ from campaigns.rules import MAX_CONSECUTIVE_ERRORS, WARNING_THRESHOLD, RetrySett
 
 VARIABLE = "a1_to_a2_settings"
 MAX_MAP_LENGTH = 1024
+# Tasks of one run that may call Box at the same time; each gets an equal share of the rate.
+BOX_TASKS_AT_ONCE = 4
 
 
 class SettingsError(ValueError):
@@ -56,6 +58,11 @@ class PipelineSettings:
     def rules(self) -> RetrySettings:
         """The thresholds the decision rules use."""
         return RetrySettings(self.warning_threshold, self.max_consecutive_errors)
+
+    @property
+    def box_requests_per_minute_per_task(self) -> float:
+        """The share of the Box request rate that one of the concurrent Box tasks may use."""
+        return self.box_requests_per_minute / BOX_TASKS_AT_ONCE
 
     def batch_size(self, campaign_count: int) -> int:
         """Campaigns per mapped task instance: the setting, or as few as the map length allows."""

@@ -78,7 +78,7 @@ def check_campaigns(
     """Look at each campaign's Master Assets folder; a passing Box outage raises for a retry."""
     from campaigns.hooks.box import BoxHook
 
-    box = BoxHook()
+    box = BoxHook(requests_per_minute=settings.box_requests_per_minute_per_task)
 
     def check(campaign: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import RECIPIENTS, Campaign, task_states
 
 from campaigns.rules import CheckResult, Outcome, RetrySettings
@@ -254,3 +255,25 @@ def test_box_rate_limits_and_errors_retry_without_a_strike(make_world, uid):
     with create_session() as session:
         (check,) = [t for t in run.get_task_instances(session=session) if t.task_id == "check"]
         assert check.try_number >= 2
+
+
+@pytest.mark.slow
+def test_five_thousand_campaigns_in_one_run(make_world, uid):
+    """5,000 campaigns at A1: 50 DAM pages, batched checks and batched tracking statements."""
+    campaigns = [Campaign(f"{uid}-{i:04d}") for i in range(4990)]
+    campaigns += [
+        Campaign(f"{uid}-ready-{i}", folder="assets", assets={"a.jpg": 10}) for i in range(10)
+    ]
+    world = make_world(
+        campaigns, campaigns_per_task=500, box_concurrency=16, box_requests_per_minute=600_000
+    )
+    run = world.run()
+    assert str(run.state) == "success"
+    states = task_states(run)
+    assert len(states["check"]) == 10
+    assert len(states["skip"]) == 10
+    assert len(states["reset"]) == 1
+    tracked = world.state.get_campaigns([c.campaign_id for c in campaigns])
+    assert len(tracked) == 5000
+    assert sum(t.state.poll_count == 1 for t in tracked.values()) == 4990
+    assert sum(t.status == "A2" for t in tracked.values()) == 10

@@ -10,6 +10,7 @@ import requests
 
 from sandbox.box.app import create_app
 from sandbox.box.fixture import CLIENT_ID, CLIENT_SECRET, ENTERPRISE_ID, box_fixture
+from sandbox.connections import box_connection
 from sandbox.server import run_in_thread
 
 ITEMS_ROUTE = "GET /2.0/folders/{folder_id}/items"
@@ -48,25 +49,6 @@ class BoxSandbox:
         return self.http.post(f"{self.url}/oauth2/token", data=form, timeout=10).json()[
             "access_token"
         ]
-
-
-def box_connection(url: str, **extras: object) -> dict:
-    """An Airflow connection to the sandbox: CCG with the fixture's client, tiny retry backoff."""
-    return {
-        "conn_type": "box",
-        "login": CLIENT_ID,
-        "password": CLIENT_SECRET,
-        "extra": {
-            "enterprise_id": ENTERPRISE_ID,
-            "base_url": url,
-            "upload_url": f"{url}/api",
-            "oauth2_url": f"{url}/oauth2",
-            "max_attempts": 3,
-            "retry_base_interval": 0.01,
-            "timeout": 10,
-            **extras,
-        },
-    }
 
 
 @pytest.fixture(name="start_box")

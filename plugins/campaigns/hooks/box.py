@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from box_sdk_gen import (
     BoxClient,
     BoxDeveloperTokenAuth,
     BoxJWTAuth,
+    BoxNetworkClient,
     BoxRetryStrategy,
     BoxSDKError,
     CCGConfig,
@@ -73,9 +76,15 @@ class BoxHook(BaseHook):
     conn_type = "box"
     hook_name = "Box"
 
-    def __init__(self, box_conn_id: str = default_conn_name, **kwargs: Any):
+    def __init__(
+        self,
+        box_conn_id: str = default_conn_name,
+        requests_per_minute: float | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.box_conn_id = box_conn_id
+        self.requests_per_minute = requests_per_minute
 
     @cached_property
     def connection(self) -> Connection:
@@ -138,7 +147,10 @@ class BoxHook(BaseHook):
             connection_timeout_ms=timeout_ms or 10_000, read_timeout_ms=timeout_ms or 60_000
         )
         return NetworkSession(
-            base_urls=BaseUrls(**urls), retry_strategy=retries, timeout_config=timeouts
+            network_client=BoxNetworkClient(_PacedSession(self.requests_per_minute)),
+            base_urls=BaseUrls(**urls),
+            retry_strategy=retries,
+            timeout_config=timeouts,
         )
 
     def find_master_assets_folder(
@@ -264,6 +276,28 @@ def _auth_method_implied_by(extras: dict[str, Any]) -> str:
     if "developer_token" in extras:
         return "developer_token"
     return "ccg"
+
+
+class _PacedSession(requests.Session):
+    """A requests session that spaces its requests evenly: at most ``per_minute`` a minute.
+
+    boxsdk sends every call, retry and token request through it, from all threads of a hook.
+    """
+
+    def __init__(self, per_minute: float | None):
+        super().__init__()
+        self._interval = 60.0 / per_minute if per_minute else 0.0
+        self._next_slot = time.monotonic()
+        self._slots = threading.Lock()
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        if self._interval:
+            with self._slots:
+                now = time.monotonic()
+                slot = max(now, self._next_slot)
+                self._next_slot = slot + self._interval
+            time.sleep(slot - now)
+        return super().request(*args, **kwargs)
 
 
 def _is_system_file(name: str) -> bool:

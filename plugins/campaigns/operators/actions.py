@@ -122,7 +122,8 @@ class ResetCampaignOperator(CampaignActionOperator):
         from campaigns.hooks.dam import DamHook
         from campaigns.hooks.retry_state import RetryStateHook
 
-        state, dam, box = RetryStateHook(), DamHook(), BoxHook()
+        rate = run_settings(context["params"]).box_requests_per_minute_per_task
+        state, dam, box = RetryStateHook(), DamHook(), BoxHook(requests_per_minute=rate)
         campaign_id = campaign["campaign_id"]
         imported = {(a["box_file_id"], a["sha1"]) for a in state.get_imported_assets(campaign_id)}
         in_dam = {
