@@ -159,7 +159,16 @@ def a1_to_a2():
         results = [campaign for batch in checked if batch for campaign in batch]
         return decide_actions(results, run_id, run_settings(params))
 
-    decided = decide(check.expand(batch=select(fetch())))
+    @task(trigger_rule="all_done")
+    def report(selected: list | None, decided: dict | None) -> dict:
+        """Count the campaigns per action; fail the run if any selected campaign went unchecked."""
+        from campaigns.stages import poll_report
+
+        return poll_report(selected or [], decided or {})
+
+    selected = select(fetch())
+    decided = decide(check.expand(batch=selected))
+    report(selected, decided)
 
     for action, operator in ACTION_OPERATORS.items():
 

@@ -153,6 +153,30 @@ def decide_actions(
     }
 
 
+def poll_report(
+    selected: list[list[dict[str, Any]]], decided: dict[str, list[list[dict[str, Any]]]]
+) -> dict[str, int]:
+    """Campaigns per action; raises when a selected campaign got no decision (Box unreachable)."""
+    counts = {
+        action: sum(map(len, decided.get(action, []))) for action in (a.value for a in Action)
+    }
+    handled = {
+        c["campaign_id"] for batches_ in decided.values() for batch in batches_ for c in batch
+    }
+    unchecked = sorted(
+        c["number"] for batch in selected for c in batch if c["campaign_id"] not in handled
+    )
+    log.info("This poll: %s", ", ".join(f"{action} {n}" for action, n in counts.items()))
+    if unchecked:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(
+            f"{len(unchecked)} campaigns could not be checked this poll (no strike given, "
+            f"checked again next poll): {', '.join(unchecked[:20])}"
+        )
+    return counts
+
+
 def batches(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
     """Consecutive slices of ``size`` items."""
     return [items[i : i + size] for i in range(0, len(items), size)]

@@ -277,3 +277,23 @@ def test_five_thousand_campaigns_in_one_run(make_world, uid):
     assert len(tracked) == 5000
     assert sum(t.state.poll_count == 1 for t in tracked.values()) == 4990
     assert sum(t.status == "A2" for t in tracked.values()) == 10
+
+
+def test_box_down_for_the_whole_poll_fails_the_run_without_strikes(make_world, uid):
+    down = Campaign(f"{uid}-down")
+    world = make_world([down])
+    world.box.fault("*", [503] * 200)
+    run = world.run()
+    assert str(run.state) == "failed"
+    states = task_states(run)
+    assert states["check"] == {0: "failed"}
+    assert states["report"] == {-1: "failed"}
+    tracked = world.tracked(down.campaign_id)
+    assert (tracked.state.poll_count, tracked.state.consecutive_errors) == (0, 0)
+    assert world.mail.messages == []
+
+    world.box.control("DELETE", "faults")
+    run = world.run()
+    assert str(run.state) == "success"
+    assert task_states(run)["report"] == {-1: "success"}
+    assert world.tracked(down.campaign_id).state.poll_count == 1
