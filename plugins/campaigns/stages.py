@@ -79,6 +79,7 @@ def check_campaigns(
     from campaigns.hooks.box import BoxHook
 
     box = BoxHook(requests_per_minute=settings.box_requests_per_minute_per_task)
+    box.sign_in()
 
     def check(campaign: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -30,3 +30,14 @@ def test_no_ceiling_by_default(start_box):
     box = start_box(campaign_folder("c1", assets=["a.jpg"]))
     assert len(BoxHook().list_master_assets("c1-ma")) == 1
     assert box.counters()[ITEMS] == 1
+
+
+def test_threads_share_one_token_after_sign_in(start_box):
+    box = start_box(*[campaign_folder(f"c{i}", assets=["a.jpg"]) for i in range(16)])
+    hook = BoxHook()
+    hook.sign_in()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: hook.list_master_assets(f"c{i}-ma"), range(16)))
+    counters = box.counters()
+    assert counters["POST /oauth2/token"] == 1
+    assert counters[ITEMS] == 16

@@ -98,6 +98,14 @@ class BoxHook(BaseHook):
         """The boxsdk client for the connection, built once per hook."""
         return self.client
 
+    def sign_in(self) -> None:
+        """Fetch the access token now, once, before threads share the client.
+
+        boxsdk's token fetch is not locked: threads starting together would each fetch one.
+        """
+        with self._box_errors("sign-in"):
+            self.client.auth.retrieve_token(network_session=self.client.network_session)
+
     @cached_property
     def client(self) -> BoxClient:
         return BoxClient(self._auth(), network_session=self._network_session())
