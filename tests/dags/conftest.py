@@ -166,14 +166,19 @@ def build_fixture(campaigns: Iterable[Campaign]) -> dict[str, Any]:
     return {"box": box_fixture.box_fixture(*parts), "dam": dam_fixture.dam(dam_campaigns)}
 
 
+def parsed_dag(file_name: str, dag_id: str) -> Any:
+    """A DAG of ``dags/`` as Airflow parses it; its file must import without errors."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS / file_name))
+    assert not bag.import_errors, bag.import_errors
+    return bag.get_dag(dag_id)
+
+
 @pytest.fixture(scope="session")
 def a1_to_a2_dag(airflow_db: None, tracking_db_url: str) -> Any:
     """The DAG as Airflow parses it, with retry delays cut to a second for the tests."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS))
-    assert not bag.import_errors, bag.import_errors
-    dag = bag.get_dag("a1_to_a2")
+    dag = parsed_dag("a1_to_a2.py", "a1_to_a2")
     for task in dag.tasks:
         task.retry_delay = timedelta(seconds=1)
         task.retry_exponential_backoff = 0

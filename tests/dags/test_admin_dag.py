@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import DAGS
+from conftest import parsed_dag
 
 from campaigns.admin import ACTIONS, Refused, administer
 from campaigns.hooks.retry_state import RetryStateHook
@@ -21,11 +21,7 @@ MISSING = CheckResult(Outcome.FOLDER_ERROR, "Assets folder not found (tried Mast
 @pytest.fixture(scope="session")
 def admin_dag(airflow_db: None, tracking_db_url: str) -> Any:
     """The admin DAG as Airflow parses it."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS / "a1_campaign_admin.py"))
-    assert not bag.import_errors, bag.import_errors
-    return bag.get_dag("a1_campaign_admin")
+    return parsed_dag("a1_campaign_admin.py", "a1_campaign_admin")
 
 
 def run(dag: Any, **params: Any) -> Any:

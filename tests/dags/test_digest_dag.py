@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import DAGS, RECIPIENTS
+from conftest import RECIPIENTS, parsed_dag
 
 from campaigns.digest import stuck_for
 from campaigns.hooks.retry_state import RetryStateHook
@@ -27,11 +27,7 @@ MISSING = CheckResult(Outcome.FOLDER_ERROR, "Assets folder not found (tried Mast
 @pytest.fixture(scope="session")
 def digest_dag(airflow_db: None, tracking_db_url: str) -> Any:
     """The digest DAG as Airflow parses it."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS / "a1_weekly_digest.py"))
-    assert not bag.import_errors, bag.import_errors
-    return bag.get_dag("a1_weekly_digest")
+    return parsed_dag("a1_weekly_digest.py", "a1_weekly_digest")
 
 
 @pytest.fixture
