@@ -66,14 +66,22 @@ def _admin(statement: str) -> None:
 class AirflowCluster:
     """The three Airflow processes for one executor, sharing a metadata database and secrets."""
 
-    def __init__(self, executor: str = "LocalExecutor", env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        executor: str = "LocalExecutor",
+        env: dict[str, str] | None = None,
+        users: dict[str, str] | None = None,
+    ):
+        """``users``: extra simple-auth-manager users besides ``admin``, name -> role."""
         self.home = Path(tempfile.mkdtemp(prefix="a1-e2e-airflow-"))
         self.database = f"a1_e2e_{uuid.uuid4().hex[:12]}"
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.password = secrets.token_urlsafe(16)
+        roles = {"admin": "admin", **(users or {})}
+        self.passwords = {name: secrets.token_urlsafe(16) for name in roles}
+        self.password = self.passwords["admin"]
         passwords = self.home / "passwords.json"
-        passwords.write_text(json.dumps({"admin": self.password}))
+        passwords.write_text(json.dumps(self.passwords))
         self.env = {
             **os.environ,
             **FAST_LOOPS,
@@ -86,7 +94,9 @@ class AirflowCluster:
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+                f"{name}:{role}" for name, role in roles.items()
+            ),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(self.port),
@@ -98,7 +108,7 @@ class AirflowCluster:
             **(env or {}),
         }
         self.processes: dict[str, subprocess.Popen] = {}
-        self._token: str | None = None
+        self._tokens: dict[str, str] = {}
 
     def airflow(self, *args: str) -> str:
         """Run an ``airflow`` CLI command with the cluster's environment; its stdout."""
@@ -151,21 +161,21 @@ class AirflowCluster:
             parts.append(f"----- {name} ({path}) -----\n" + "\n".join(text[-lines:]))
         return "\n".join(parts)
 
-    def token(self) -> str:
-        """A JWT for the admin user, from ``POST /auth/token``."""
-        if self._token is None:
+    def token(self, user: str = "admin") -> str:
+        """A JWT for ``user``, from ``POST /auth/token``."""
+        if user not in self._tokens:
             response = requests.post(
                 f"{self.url}/auth/token",
-                json={"username": "admin", "password": self.password},
+                json={"username": user, "password": self.passwords[user]},
                 timeout=30,
             )
             response.raise_for_status()
-            self._token = response.json()["access_token"]
-        return self._token
+            self._tokens[user] = response.json()["access_token"]
+        return self._tokens[user]
 
-    def client(self) -> airflow_client.ApiClient:
-        """An API client for the REST API (``/api/v2``), signed in as admin."""
-        configuration = airflow_client.Configuration(host=self.url, access_token=self.token())
+    def client(self, user: str = "admin") -> airflow_client.ApiClient:
+        """An API client for the REST API (``/api/v2``), signed in as ``user``."""
+        configuration = airflow_client.Configuration(host=self.url, access_token=self.token(user))
         return airflow_client.ApiClient(configuration)
 
     def wait_for(
@@ -193,13 +203,15 @@ class AirflowCluster:
 
 @contextmanager
 def airflow_cluster(
-    executor: str = "LocalExecutor", env: dict[str, str] | None = None
+    executor: str = "LocalExecutor",
+    env: dict[str, str] | None = None,
+    users: dict[str, str] | None = None,
 ) -> Iterator[AirflowCluster]:
     """A started cluster, stopped and its database dropped on exit.
 
     On failure the log tails go to stderr and AIRFLOW_HOME (with the full logs) is kept.
     """
-    cluster = AirflowCluster(executor, env)
+    cluster = AirflowCluster(executor, env, users)
     try:
         yield cluster.start()
     except BaseException:
