@@ -23,8 +23,10 @@ An unknown (never seen at A1) or ambiguous campaign, or a missing field, fails t
 reason in the task's log, and nothing is changed or recorded.
 
 Every run that changes something writes an audit row to `manual_operations` in the tracking
-database: who triggered it, the action, the campaigns touched, the form's values and the run id
-(query `include/sql/queries/manual_operations.sql`). Clearing the task repeats the operation.
+database (a reset in the same transaction): who triggered it, the action, the campaigns touched,
+the form's values and the run id (query `include/sql/queries/manual_operations.sql`). Clearing
+the task repeats the operation. Resets by `a1_to_a2` itself (setting
+`auto_reset_failed_after_days`) are audited there too, by `a1_to_a2 auto-reset`.
 """
 
 PARAMS = {

@@ -8,6 +8,7 @@ from airflow.sdk import Param, dag, task
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 
 from campaigns.operators.actions import ACTION_OPERATORS
+from campaigns.rules import EMPTY_BACKOFF_MAX_POLLS, POLL_MINUTES
 from campaigns.settings import BOX_TASKS_AT_ONCE
 
 DOC = """
@@ -33,6 +34,11 @@ A Box or DAM outage fails the task for a retry and never counts against a campai
 
 Settings: the Variable `a1_to_a2_settings` (JSON), overridden per run by this form's params.
 Reset a permanently failed campaign with the DAG `a1_campaign_admin`.
+
+Optional, off by default: **backoff** (a warned campaign still empty is checked every 2, 4, 8, ...
+polls up to a cap), **auto-reset** of campaigns permanently failed N days ago (audited in
+`manual_operations`), and a **webhook** (each warn, retry, fail and reset also POSTed as JSON,
+once, through an HTTP connection).
 """
 
 # Passing outages retry; a bug or bad configuration fails at once instead of retrying in vain.
@@ -102,12 +108,38 @@ PARAMS = {
         "integer",
         minimum=1,
     ),
+    "empty_backoff_after_warning": _setting(
+        "Once warned, check a campaign whose folder is still empty only every 2, 4, 8, ... polls "
+        "(not counted in between). Empty: the Variable's value, or off.",
+        "Back off after the warning",
+        "boolean",
+    ),
+    "empty_backoff_max_polls": _setting(
+        f"The longest wait of the backoff, in polls of {POLL_MINUTES} minutes. Empty: the "
+        f"Variable's value, or {EMPTY_BACKOFF_MAX_POLLS}.",
+        "Backoff cap (polls)",
+        "integer",
+        minimum=1,
+    ),
+    "auto_reset_failed_after_days": _setting(
+        "Reset campaigns permanently failed this many days ago or longer, at each poll, with an "
+        "audit row. Empty: the Variable's value, or never.",
+        "Auto-reset failed after (days)",
+        "integer",
+        minimum=1,
+    ),
+    "webhook_conn_id": _setting(
+        "HTTP connection to POST each warn, retry, fail and reset event to, as JSON, once. "
+        "Empty: the Variable's value, or no webhook.",
+        "Webhook connection",
+        "string",
+    ),
 }
 
 
 @dag(
     dag_id="a1_to_a2",
-    schedule="*/3 * * * *",
+    schedule=f"*/{POLL_MINUTES} * * * *",
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=timedelta(minutes=60),
@@ -132,11 +164,12 @@ def a1_to_a2():
         return fetch_campaigns()
 
     @task
-    def select(fetched: dict, params=None) -> list:
-        """Leave out permanently failed campaigns, then apply the cap; batches to check."""
+    def select(fetched: dict, params=None, run_id=None, dag_run=None) -> list:
+        """Leave out failed and backing-off campaigns, then apply the cap; batches to check."""
         from campaigns.stages import run_settings, select_campaigns
 
-        return select_campaigns(fetched["campaigns"], run_settings(params))
+        settings = run_settings(params)
+        return select_campaigns(fetched["campaigns"], settings, run_id, dag_run.run_after)
 
     @task(
         map_index_template="{{ campaigns_in_batch }}", max_active_tis_per_dagrun=BOX_TASKS_AT_ONCE
@@ -152,12 +185,12 @@ def a1_to_a2():
         return check_campaigns(batch, run_settings(params))
 
     @task(trigger_rule="all_done_min_one_success", multiple_outputs=False)
-    def decide(checked: list, run_id=None, params=None) -> dict:
+    def decide(checked: list, run_id=None, params=None, dag_run=None) -> dict:
         """Record each campaign's poll once and group the campaigns by action."""
         from campaigns.stages import decide_actions, run_settings
 
         results = [campaign for batch in checked if batch for campaign in batch]
-        return decide_actions(results, run_id, run_settings(params))
+        return decide_actions(results, run_id, run_settings(params), dag_run.run_after)
 
     @task(trigger_rule="all_done")
     def report(selected: list | None, decided: dict | None) -> dict:

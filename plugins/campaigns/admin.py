@@ -1,4 +1,8 @@
-"""The operators' manual operations, as the DAG ``a1_campaign_admin`` carries them out."""
+"""The operators' manual operations, as the DAG ``a1_campaign_admin`` carries them out.
+
+Also the automatic reset of campaigns failed long ago (setting ``auto_reset_failed_after_days``),
+audited like the manual ones.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ if TYPE_CHECKING:
     from campaigns.hooks.retry_state import RetryStateHook
 
 log = logging.getLogger(__name__)
+
+AUTO_RESET_BY = "a1_to_a2 auto-reset"
+AUTO_RESET_FAILED = "auto_reset_failed"
 
 RESET_CAMPAIGN = "reset_campaign"
 RESET_ALL_FAILED = "reset_all_failed"
@@ -54,20 +61,25 @@ def administer(
 ) -> dict[str, Any]:
     """Carry out one manual operation and write its audit row; what was done.
 
-    A refused operation (Refused) changes nothing and writes no audit row.
+    A refused operation (Refused) changes nothing and writes no audit row; a reset and its
+    audit row are one transaction.
     """
+    from campaigns.hooks.retry_state import ManualOperation
+
     if action not in ACTIONS:
         raise Refused(f"unknown action {action!r}; one of: {', '.join(ACTIONS)}")
-    details: dict[str, Any] = {}
     if action == RESET_ALL_FAILED:
-        touched = state.reset_campaigns([], all_failed=True)
+        details: dict[str, Any] = {}
+        operation = ManualOperation(performed_by, action, details, run_id)
+        touched, audit_id = state.reset_recorded(operation, all_failed=True)
     else:
         found = find_campaign(state, campaign)
         campaign_id = found["campaign_id"]
         details = {"campaign": campaign, "campaign_number": found["campaign_number"]}
         if action == RESET_CAMPAIGN:
             details["was_permanently_failed"] = found["a1_permanently_failed"]
-            touched = state.reset_campaigns([campaign_id])
+            operation = ManualOperation(performed_by, action, details, run_id)
+            touched, audit_id = state.reset_recorded(operation, [campaign_id])
         else:
             if action == SET_RETRY_LIMIT and max_retries is None:
                 raise Refused("set a retry limit: give the limit (a whole number, at least 1)")
@@ -75,7 +87,7 @@ def administer(
             details |= {"previous_max_retries": found["a1_max_retries"], "max_retries": limit}
             state.set_max_retries(campaign_id, limit)
             touched = [campaign_id]
-    audit_id = state.record_manual_operation(performed_by, action, touched, details, run_id)
+            audit_id = state.record_manual_operation(performed_by, action, touched, details, run_id)
     log.info(
         "%s by %s: %d campaigns (%s); audit row %d",
         ACTIONS[action],
@@ -85,3 +97,23 @@ def administer(
         audit_id,
     )
     return {"action": action, "campaign_ids": touched, "audit_id": audit_id, **details}
+
+
+def auto_reset_failed(state: RetryStateHook, days: int, run_id: str) -> list[str]:
+    """Reset the campaigns permanently failed ``days`` ago or longer, audited; the ids reset.
+
+    Safe to run again: a campaign once reset is no longer failed, so it is not reset twice.
+    """
+    from campaigns.hooks.retry_state import ManualOperation
+
+    operation = ManualOperation(AUTO_RESET_BY, AUTO_RESET_FAILED, {"failed_for_days": days}, run_id)
+    reset, audit_id = state.reset_recorded(operation, failed_for_days=days)
+    if reset:
+        log.info(
+            "Auto-reset %d campaigns permanently failed %d days ago or longer (%s); audit row %d",
+            len(reset),
+            days,
+            ", ".join(reset),
+            audit_id,
+        )
+    return reset

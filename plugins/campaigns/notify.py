@@ -1,4 +1,8 @@
-"""The campaign emails: rendered from ``include/templates/email/``, sent once through SMTP."""
+"""The campaign notifications, each claimed in the ledger and sent once.
+
+Emails rendered from ``include/templates/email/`` and sent through SMTP; with the setting
+``webhook_conn_id``, the same events (and promotions) POSTed as JSON through the HTTP provider.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from campaigns.hooks.retry_state import RetryStateHook
+    from campaigns.hooks.retry_state import Notification, RetryStateHook
 
 TEMPLATE_DIR = Path(
     os.environ.get(
@@ -25,8 +29,15 @@ TEMPLATE_DIR = Path(
 WARNING = ("warning", "a1_to_a2_no_assets_warning")
 RETRY = ("retry", "a1_to_a2_no_assets_retry")
 FAILED = ("failed", "a1_to_a2_permanently_failed")
+# The ledger's kind of a promotion, announced by the webhook only.
+RESET = "reset"
+# The ledger's channels.
+EMAIL = "email"
+WEBHOOK = "webhook"
+WEBHOOK_TIMEOUT_SECONDS = 30
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# C0 and C1 controls (NEL among them) and the Unicode line separators: all end a header line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 @dataclass(frozen=True)
@@ -109,11 +120,64 @@ def notify_once(
     episode: int,
     attempt: int,
     send: Any,
+    channel: str = EMAIL,
 ) -> bool:
-    """Claim the notification, ``send()`` unless it went out already, stamp it; True if sent."""
-    claim = state.claim_notification(campaign_id, kind, run_id, episode=episode, attempt=attempt)
+    """Claim the notification, ``send(claim)`` unless sent already, then stamp it; True if sent."""
+    claim = state.claim_notification(
+        campaign_id, kind, run_id, episode=episode, attempt=attempt, channel=channel
+    )
     if claim.sent_at is not None:
         return False
-    send()
+    send(claim)
     state.mark_notification_sent(claim.id)
     return True
+
+
+def webhook_event(campaign: dict[str, Any], claim: Notification) -> dict[str, Any]:
+    """The JSON event of one decided campaign's action; the same body on every retry."""
+    return {
+        "idempotency_key": idempotency_key(claim),
+        "action": campaign["action"],
+        "campaign_id": campaign["campaign_id"],
+        "campaign_number": campaign["number"],
+        "campaign_name": campaign["name"],
+        "attempt": campaign["attempt"],
+        "max_attempts": campaign["max_attempts"],
+        "reason": campaign["reason"],
+        "poll_count": campaign["poll_count"],
+        "episode": campaign["episode"],
+        "run_id": claim.run_id,
+        "timestamp": claim.claimed_at.isoformat(),
+    }
+
+
+def idempotency_key(claim: Notification) -> str:
+    """The key receivers dedupe on: the ledger row, the same for every try of the delivery."""
+    return f"a1_to_a2-notification-{claim.id}"
+
+
+def post_webhook(event: dict[str, Any], conn_id: str) -> None:
+    """POST the event through Airflow's HTTP provider; any failure (or non-2xx) raises."""
+    from airflow.providers.http.hooks.http import HttpHook
+
+    HttpHook(method="POST", http_conn_id=conn_id).run(
+        json=event,
+        headers={"Idempotency-Key": event["idempotency_key"]},
+        extra_options={"timeout": WEBHOOK_TIMEOUT_SECONDS},
+    )
+
+
+def notify_webhook(
+    state: RetryStateHook, campaign: dict[str, Any], kind: str, run_id: str, conn_id: str
+) -> bool:
+    """Send the campaign's event to the webhook once, claimed in the ledger; True if sent."""
+    return notify_once(
+        state,
+        campaign["campaign_id"],
+        kind,
+        run_id,
+        episode=campaign["episode"],
+        attempt=campaign["attempt"] or 0,
+        send=lambda claim: post_webhook(webhook_event(campaign, claim), conn_id),
+        channel=WEBHOOK,
+    )

@@ -8,15 +8,23 @@ the document they replace (A1_RETRY_LOGIC.md) with its two corrections:
   every poll, for visibility;
 - the one-time warning goes out when the poll count has *reached* the threshold and the episode
   has not been warned yet, so a missed poll or a changed threshold cannot skip it.
+
+With the backoff on (``empty_backoff_max_polls``), a warned campaign whose folder is still empty
+is checked only every 2, 4, 8, ... polls, up to the cap; any other outcome ends the backoff.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 WARNING_THRESHOLD = 20
 MAX_CONSECUTIVE_ERRORS = 3
+EMPTY_BACKOFF_MAX_POLLS = 16
+# The DAG's cadence: one poll every 3 minutes.
+POLL_MINUTES = 3
+POLL_INTERVAL = timedelta(minutes=POLL_MINUTES)
 
 
 class Outcome(StrEnum):
@@ -60,18 +68,26 @@ class RetryState:
     failure_reason: str | None = None
     max_retries: int | None = None
     episode: int = 1
+    # Polls to wait after this check before the next one; 0 means the next poll.
+    backoff_polls: int = 0
 
 
 @dataclass(frozen=True)
 class RetrySettings:
-    """The global thresholds; a campaign's own ``max_retries`` overrides the error limit."""
+    """The global thresholds; a campaign's own ``max_retries`` overrides the error limit.
+
+    ``empty_backoff_max_polls`` turns the backoff of warned empty campaigns on (None: off).
+    """
 
     warning_threshold: int = WARNING_THRESHOLD
     max_consecutive_errors: int = MAX_CONSECUTIVE_ERRORS
+    empty_backoff_max_polls: int | None = None
 
     def __post_init__(self) -> None:
         if self.warning_threshold < 1 or self.max_consecutive_errors < 1:
             raise ValueError("thresholds must be at least 1")
+        if self.empty_backoff_max_polls is not None and self.empty_backoff_max_polls < 1:
+            raise ValueError("the backoff cap must be at least 1 poll")
 
     def error_limit(self, state: RetryState) -> int:
         """The number of consecutive genuine errors that fails this campaign."""
@@ -103,11 +119,13 @@ def decide(check: CheckResult, state: RetryState, settings: RetrySettings) -> De
     if check.outcome is Outcome.EMPTY:
         polled = replace(polled, consecutive_errors=0, failure_reason=None)
         if polled.poll_count >= settings.warning_threshold and not polled.warning_sent:
-            return Decision(Action.WARN, replace(polled, warning_sent=True))
-        return Decision(Action.SKIP, polled)
+            return Decision(Action.WARN, _backed_off(replace(polled, warning_sent=True), settings))
+        return Decision(Action.SKIP, _backed_off(polled, settings))
 
     errors = state.consecutive_errors + 1
-    polled = replace(polled, consecutive_errors=errors, failure_reason=check.reason)
+    polled = replace(
+        polled, consecutive_errors=errors, failure_reason=check.reason, backoff_polls=0
+    )
     if errors >= settings.error_limit(state):
         failed = replace(polled, permanently_failed=True)
         return Decision(Action.FAIL, failed, attempt=errors, reason=check.reason)
@@ -117,3 +135,27 @@ def decide(check: CheckResult, state: RetryState, settings: RetrySettings) -> De
 def reset_state(state: RetryState) -> RetryState:
     """The state after assets arrived or an operator reset the campaign: a new episode begins."""
     return RetryState(max_retries=state.max_retries, episode=state.episode + 1)
+
+
+def next_backoff(backoff_polls: int, max_polls: int) -> int:
+    """Polls until the next check of a warned, still empty campaign: 2, 4, 8, ... up to the cap."""
+    return min(max(2, backoff_polls * 2), max_polls)
+
+
+def due_at(checked_at: datetime, backoff_polls: int) -> datetime | None:
+    """When a campaign checked at ``checked_at`` is due again; None: at the next poll."""
+    return checked_at + backoff_polls * POLL_INTERVAL if backoff_polls else None
+
+
+def is_due(next_check: datetime | None, now: datetime) -> bool:
+    """Whether a campaign is checked at a poll at ``now``."""
+    return next_check is None or next_check <= now
+
+
+def _backed_off(state: RetryState, settings: RetrySettings) -> RetryState:
+    """An empty check's state: backing off once warned, if the backoff is on."""
+    if settings.empty_backoff_max_polls is None or not state.warning_sent:
+        return replace(state, backoff_polls=0)
+    return replace(
+        state, backoff_polls=next_backoff(state.backoff_polls, settings.empty_backoff_max_polls)
+    )

@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from campaigns.rules import MAX_CONSECUTIVE_ERRORS, WARNING_THRESHOLD, RetrySettings
+from campaigns.rules import (
+    EMPTY_BACKOFF_MAX_POLLS,
+    MAX_CONSECUTIVE_ERRORS,
+    WARNING_THRESHOLD,
+    RetrySettings,
+)
 
 VARIABLE = "a1_to_a2_settings"
 MAX_MAP_LENGTH = 1024
@@ -31,6 +36,10 @@ class PipelineSettings:
     sender: str | None = None
     box_concurrency: int = 8
     box_requests_per_minute: int = 900
+    empty_backoff_after_warning: bool = False
+    empty_backoff_max_polls: int = EMPTY_BACKOFF_MAX_POLLS
+    auto_reset_failed_after_days: int | None = None
+    webhook_conn_id: str | None = None
 
     @classmethod
     def from_sources(cls, *sources: Mapping[str, Any] | None) -> PipelineSettings:
@@ -52,12 +61,18 @@ class PipelineSettings:
             raise SettingsError("master_assets_folder_names: name at least one folder")
         if self.box_concurrency < 1 or self.box_requests_per_minute < 1:
             raise SettingsError("box_concurrency and box_requests_per_minute must be at least 1")
-        RetrySettings(self.warning_threshold, self.max_consecutive_errors)
+        RetrySettings(
+            self.warning_threshold, self.max_consecutive_errors, self.empty_backoff_max_polls
+        )
 
     @property
     def rules(self) -> RetrySettings:
-        """The thresholds the decision rules use."""
-        return RetrySettings(self.warning_threshold, self.max_consecutive_errors)
+        """The thresholds the decision rules use; the backoff's cap only when it is on."""
+        return RetrySettings(
+            self.warning_threshold,
+            self.max_consecutive_errors,
+            self.empty_backoff_max_polls if self.empty_backoff_after_warning else None,
+        )
 
     @property
     def box_requests_per_minute_per_task(self) -> float:
@@ -81,6 +96,14 @@ def _checked(key: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise SettingsError(f"sender: expected an email address, got {value!r}")
         return value.strip() or None
+    if key == "webhook_conn_id":
+        if not isinstance(value, str):
+            raise SettingsError(f"webhook_conn_id: expected a connection id, got {value!r}")
+        return value.strip() or None
+    if key == "empty_backoff_after_warning":
+        if not isinstance(value, bool):
+            raise SettingsError(f"{key}: expected true or false, got {value!r}")
+        return value
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SettingsError(f"{key}: expected a whole number of at least 1, got {value!r}")
     return value

@@ -11,16 +11,19 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from campaigns.errors import FolderError
-from campaigns.rules import Action, CheckResult, Outcome
+from campaigns.rules import Action, CheckResult, Outcome, is_due
 from campaigns.settings import VARIABLE, PipelineSettings
 
 log = logging.getLogger(__name__)
 
 WAITING_STATUS = "A1"
 PROMOTED_STATUS = "A2"
+# What the tracking table says of a campaign moved out of A1 in the DAM by hand.
+LEFT_STATUS = "left A1"
 
 
 def run_settings(params: dict[str, Any] | None) -> PipelineSettings:
@@ -32,13 +35,23 @@ def run_settings(params: dict[str, Any] | None) -> PipelineSettings:
 
 
 def fetch_campaigns() -> dict[str, list[dict[str, Any]]]:
-    """The campaigns at A1 in the DAM (all pages), recorded in the tracking database."""
+    """The campaigns at A1 in the DAM (all pages), recorded in the tracking database.
+
+    Tracked campaigns at A1 that the search no longer returns are marked as having left it.
+    """
     from campaigns.hooks.dam import DamHook
     from campaigns.hooks.retry_state import RetryStateHook
 
     found = DamHook().get_campaigns(WAITING_STATUS)
     campaigns = [asdict(campaign) for campaign in found.campaigns]
-    RetryStateHook().upsert_campaigns(campaigns)
+    state = RetryStateHook()
+    state.upsert_campaigns(campaigns)
+    seen = [c["campaign_id"] for c in campaigns] + [
+        b.campaign_id for b in found.bad if b.campaign_id
+    ]
+    left = state.mark_left(WAITING_STATUS, LEFT_STATUS, seen)
+    if left:
+        log.info("%d campaigns left A1 in the DAM: %s", len(left), ", ".join(left[:20]))
     bad = [{"campaign_id": b.campaign_id, "reason": b.reason} for b in found.bad]
     for record in bad:
         log.warning("Campaign %r skipped, its DAM metadata is unusable: %s", *record.values())
@@ -49,22 +62,40 @@ def fetch_campaigns() -> dict[str, list[dict[str, Any]]]:
 
 
 def select_campaigns(
-    campaigns: list[dict[str, Any]], settings: PipelineSettings
+    campaigns: list[dict[str, Any]], settings: PipelineSettings, run_id: str, run_at: datetime
 ) -> list[list[dict[str, Any]]]:
-    """Drop permanently failed campaigns, then apply the cap; batches for the mapped checks.
+    """Drop permanently failed campaigns, then those backing off, then apply the cap; batches.
 
-    The failed ones go first so that they never take a slot under the cap; under a cap the
-    campaigns polled longest ago come first, so every campaign gets its turn.
+    With ``auto_reset_failed_after_days``, campaigns failed that long ago are reset first and
+    polled in this run. The failed and backing-off ones go before the cap so that they never
+    take a slot; under a cap the campaigns polled longest ago come first.
     """
+    from campaigns.admin import auto_reset_failed
     from campaigns.hooks.retry_state import RetryStateHook
 
-    tracked = RetryStateHook().get_campaigns([c["campaign_id"] for c in campaigns])
+    state = RetryStateHook()
+    if settings.auto_reset_failed_after_days:
+        auto_reset_failed(state, settings.auto_reset_failed_after_days, run_id)
+    tracked = state.get_campaigns([c["campaign_id"] for c in campaigns])
     active = [
         {**c, "master_assets_folder_id": tracked[c["campaign_id"]].master_assets_folder_id}
         for c in campaigns
         if not tracked[c["campaign_id"]].state.permanently_failed
     ]
     log.info("%d permanently failed campaigns left out", len(campaigns) - len(active))
+    if settings.empty_backoff_after_warning:
+        due = {
+            c["campaign_id"]
+            for c in active
+            if is_due(tracked[c["campaign_id"]].next_check_at, run_at)
+        }
+        resting = sorted(c["number"] for c in active if c["campaign_id"] not in due)
+        log.info(
+            "%d warned campaigns, still empty, backing off until a later poll: %s",
+            len(resting),
+            ", ".join(resting[:20]) or "none",
+        )
+        active = [c for c in active if c["campaign_id"] in due]
     if settings.max_campaigns_per_run and len(active) > settings.max_campaigns_per_run:
         active.sort(key=lambda c: _polled_at_key(tracked[c["campaign_id"]].last_polled_at))
         active = active[: settings.max_campaigns_per_run]
@@ -113,9 +144,12 @@ def check_campaigns(
 
 
 def decide_actions(
-    checked: list[dict[str, Any]], run_id: str, settings: PipelineSettings
+    checked: list[dict[str, Any]], run_id: str, settings: PipelineSettings, run_at: datetime
 ) -> dict[str, list[list[dict[str, Any]]]]:
-    """Record each campaign's poll of this run once and group the campaigns by action."""
+    """Record each campaign's poll of this run once and group the campaigns by action.
+
+    ``run_at`` (the run's time) is when a warned empty campaign's backoff counts from.
+    """
     from campaigns.hooks.retry_state import RetryStateHook
 
     state = RetryStateHook()
@@ -127,7 +161,7 @@ def decide_actions(
         }
     )
     checks = {c["campaign_id"]: CheckResult(Outcome(c["outcome"]), c["reason"]) for c in checked}
-    decisions = state.record_polls(run_id, checks, settings.rules)
+    decisions = state.record_polls(run_id, checks, settings.rules, checked_at=run_at)
     by_action: dict[str, list[dict[str, Any]]] = {action.value: [] for action in Action}
     for campaign in checked:
         decision = decisions.get(campaign["campaign_id"])

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from campaigns.rules import POLL_INTERVAL
 from sandbox.box import fixture as box_fixture
 from sandbox.box.app import create_app as create_box_app
 from sandbox.connections import box_connection, dam_connection, smtp_connection
@@ -80,11 +81,14 @@ class World:
     runs: list[Any] = field(default_factory=list)
 
     def run(self, **params: Any) -> Any:
-        """One real run of the DAG (``dag.test``), three minutes after the previous one."""
-        logical_date = FIRST_RUN + timedelta(minutes=3 * next(_RUN_SLOTS))
+        """One real run of the DAG (``dag.test``), three minutes after the previous one.
+
+        Its ``run_after`` is its logical date, as for a scheduled run: the backoff counts from it.
+        """
+        logical_date = FIRST_RUN + POLL_INTERVAL * next(_RUN_SLOTS)
         # Every param named: dag.test() keeps a previous run's conf in the DAG's params otherwise.
         conf = dict.fromkeys(self.dag.params, None) | params
-        dag_run = self.dag.test(logical_date=logical_date, run_conf=conf)
+        dag_run = self.dag.test(logical_date=logical_date, run_after=logical_date, run_conf=conf)
         self.runs.append(dag_run)
         return dag_run
 

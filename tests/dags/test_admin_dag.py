@@ -6,11 +6,12 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from conftest import parsed_dag
 
 from campaigns.admin import ACTIONS, Refused, administer
-from campaigns.hooks.retry_state import RetryStateHook
+from campaigns.hooks.retry_state import ManualOperation, RetryStateHook
 from campaigns.rules import CheckResult, Outcome, RetrySettings
 
 FIRST_RUN = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
@@ -149,3 +150,31 @@ def test_form_offers_every_action(admin_dag):
     schema = admin_dag.params.get_param("action").schema
     assert schema["enum"] == list(ACTIONS)
     assert schema["values_display"] == ACTIONS
+
+
+def test_a_reset_and_its_audit_row_are_one_transaction(tracking_db_url, uid):
+    """An audit row that cannot be written leaves the campaign as it was: failed."""
+    failed = f"{uid}-failed"
+    state = seed(failed, failed=(failed,))
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        state.reset_recorded(ManualOperation(None, "reset_campaign"), [failed])
+    assert state.get_a1_retry_status(failed).state.permanently_failed
+    assert state.get_a1_retry_status(failed).state.episode == 1
+
+    reset, audit_id = state.reset_recorded(ManualOperation("ops", "reset_campaign"), [failed])
+    assert reset == [failed]
+    [row] = [
+        r
+        for r in state.run_query("manual_operations", run_id=None, limit=50)
+        if r["id"] == audit_id
+    ]
+    assert (row["performed_by"], row["campaign_ids"]) == ("ops", [failed])
+
+
+def test_a_reset_of_campaigns_failed_long_ago_that_finds_none_records_nothing(tracking_db_url, uid):
+    failed = f"{uid}-failed"
+    state = seed(failed, failed=(failed,))
+    operation = ManualOperation("a1_to_a2 auto-reset", "auto_reset_failed", run_id=f"{uid}-run")
+    assert state.reset_recorded(operation, failed_for_days=36500) == ([], None)
+    assert state.run_query("manual_operations", run_id=f"{uid}-run", limit=10) == []
+    assert state.get_a1_retry_status(failed).state.permanently_failed

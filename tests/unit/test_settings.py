@@ -14,6 +14,35 @@ def test_defaults_are_the_seed_behaviour():
     assert settings.rules.warning_threshold == 20
 
 
+def test_the_wish_list_settings_are_off_by_default():
+    settings = PipelineSettings.from_sources(None, None)
+    assert settings.empty_backoff_after_warning is False
+    assert settings.empty_backoff_max_polls == 16
+    assert settings.rules.empty_backoff_max_polls is None
+    assert settings.auto_reset_failed_after_days is None
+    assert settings.webhook_conn_id is None
+
+
+def test_the_wish_list_settings_turned_on():
+    settings = PipelineSettings.from_sources(
+        {"empty_backoff_after_warning": True, "webhook_conn_id": " campaign_webhook "},
+        {"empty_backoff_max_polls": 8, "auto_reset_failed_after_days": 30},
+    )
+    assert settings.rules.empty_backoff_max_polls == 8
+    assert settings.auto_reset_failed_after_days == 30
+    assert settings.webhook_conn_id == "campaign_webhook"
+    assert PipelineSettings(empty_backoff_after_warning=True).rules.empty_backoff_max_polls == 16
+
+
+def test_a_run_turns_the_variables_options_off():
+    stored = {"empty_backoff_after_warning": True, "webhook_conn_id": "campaign_webhook"}
+    settings = PipelineSettings.from_sources(
+        stored, {"empty_backoff_after_warning": False, "webhook_conn_id": ""}
+    )
+    assert settings.rules.empty_backoff_max_polls is None
+    assert settings.webhook_conn_id is None
+
+
 def test_params_override_the_variable_and_none_means_unset():
     stored = {"warning_threshold": 10, "recipients": ["ops@example.com"], "sender": "a@example.com"}
     params = {"warning_threshold": 5, "recipients": None, "max_campaigns_per_run": None}
@@ -41,6 +70,13 @@ def test_lists_accept_a_single_string_and_drop_blanks():
         ({"recipients": [1, 2]}, "list of strings"),
         ({"master_assets_folder_names": []}, "at least one folder"),
         ({"sender": 5}, "email address"),
+        ({"empty_backoff_after_warning": "yes"}, "true or false"),
+        ({"empty_backoff_after_warning": 1}, "true or false"),
+        ({"empty_backoff_max_polls": 0}, "at least 1"),
+        ({"empty_backoff_max_polls": 2.5}, "whole number"),
+        ({"auto_reset_failed_after_days": 0}, "at least 1"),
+        ({"auto_reset_failed_after_days": True}, "whole number"),
+        ({"webhook_conn_id": 5}, "connection id"),
     ],
 )
 def test_bad_settings_are_refused_with_the_key(source, message):

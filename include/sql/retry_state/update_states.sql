@@ -10,11 +10,13 @@ UPDATE campaign_status AS cs SET
         ELSE coalesce(cs.a1_warning_sent_at, now())
     END,
     a1_episode = s.episode,
+    a1_backoff_polls = s.backoff_polls,
+    a1_next_check_at = s.next_check_at,
     updated_at = now()
 FROM unnest(
     %(campaign_ids)s::text[], %(poll_counts)s::int[], %(consecutive_errors)s::int[],
     %(permanently_failed)s::boolean[], %(failure_reasons)s::text[], %(warning_sent)s::boolean[],
-    %(episodes)s::int[]
+    %(episodes)s::int[], %(backoff_polls)s::int[], %(next_check_ats)s::timestamptz[]
 ) AS s (campaign_id, poll_count, consecutive_errors, permanently_failed, failure_reason,
-        warning_sent, episode)
+        warning_sent, episode, backoff_polls, next_check_at)
 WHERE cs.campaign_id = s.campaign_id

@@ -6,8 +6,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.providers.postgres.hooks.postgres import PostgresHook
@@ -23,6 +23,7 @@ from campaigns.rules import (
     RetrySettings,
     RetryState,
     decide,
+    due_at,
 )
 
 
@@ -44,6 +45,7 @@ class TrackedCampaign:
     last_polled_at: datetime | None
     warning_sent_at: datetime | None
     promoted_to_a2_at: datetime | None
+    next_check_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,18 @@ class Notification:
     episode: int
     attempt: int
     run_id: str
+    claimed_at: datetime
     sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ManualOperation:
+    """An audit row of ``manual_operations``: who did what, with which values, in which run."""
+
+    performed_by: str
+    operation: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
 
 
 class RetryStateHook(PostgresHook):
@@ -131,6 +144,18 @@ class RetryStateHook(PostgresHook):
                 },
             )
 
+    def mark_left(self, status: str, left_status: str, seen_ids: Sequence[str]) -> list[str]:
+        """Give ``left_status`` to the campaigns at ``status`` not seen; their numbers (or ids).
+
+        Only for the ids of a complete search: a campaign missing from it has left ``status``.
+        """
+        with self._cursor() as cursor:
+            cursor.execute(
+                sql.load("retry_state/mark_left"),
+                {"status": status, "left_status": left_status, "seen_ids": list(seen_ids)},
+            )
+            return sorted(row["campaign_number"] or row["campaign_id"] for row in cursor.fetchall())
+
     def get_campaigns(self, campaign_ids: Sequence[str]) -> dict[str, TrackedCampaign]:
         """The tracked campaigns among ``campaign_ids``, in one query."""
         with self._cursor() as cursor:
@@ -156,12 +181,17 @@ class RetryStateHook(PostgresHook):
     # Polls
 
     def record_polls(
-        self, run_id: str, checks: Mapping[str, CheckResult], settings: RetrySettings
+        self,
+        run_id: str,
+        checks: Mapping[str, CheckResult],
+        settings: RetrySettings,
+        checked_at: datetime | None = None,
     ) -> dict[str, Decision]:
         """Decide and record each campaign's poll of this run, once per (campaign, run).
 
         A poll recorded already (the task ran again) comes back as it was decided, unchanged.
         Permanently failed campaigns are left out: they must be reset before they are polled.
+        ``checked_at`` (the run's time, default now) is when a backoff counts from.
         """
         campaign_ids = sorted(checks)
         params = {"campaign_ids": campaign_ids, "run_id": run_id}
@@ -188,13 +218,17 @@ class RetryStateHook(PostgresHook):
                 except PermanentlyFailed:
                     continue
             if new:
-                self._write_polls(cursor, run_id, checks, new)
+                self._write_polls(cursor, run_id, checks, new, checked_at or datetime.now(UTC))
             decisions.update(new)
         return decisions
 
     @staticmethod
     def _write_polls(
-        cursor: Any, run_id: str, checks: Mapping[str, CheckResult], new: Mapping[str, Decision]
+        cursor: Any,
+        run_id: str,
+        checks: Mapping[str, CheckResult],
+        new: Mapping[str, Decision],
+        checked_at: datetime,
     ) -> None:
         ids = list(new)
         states = [new[c].state for c in ids]
@@ -222,6 +256,8 @@ class RetryStateHook(PostgresHook):
                 "failure_reasons": [s.failure_reason for s in states],
                 "warning_sent": [s.warning_sent for s in states],
                 "episodes": [s.episode for s in states],
+                "backoff_polls": [s.backoff_polls for s in states],
+                "next_check_ats": [due_at(checked_at, s.backoff_polls) for s in states],
             },
         )
 
@@ -249,11 +285,29 @@ class RetryStateHook(PostgresHook):
     def reset_campaigns(self, campaign_ids: Sequence[str], all_failed: bool = False) -> list[str]:
         """Reset the campaigns named (and with ``all_failed`` every failed one); the ids reset."""
         with self._cursor() as cursor:
-            cursor.execute(
-                sql.load("queries/reset_campaigns"),
-                {"campaign_ids": list(campaign_ids), "all_failed": all_failed},
-            )
-            return sorted(row["campaign_id"] for row in cursor.fetchall())
+            return _reset(cursor, campaign_ids, all_failed)
+
+    def reset_recorded(
+        self,
+        operation: ManualOperation,
+        campaign_ids: Sequence[str] = (),
+        all_failed: bool = False,
+        failed_for_days: int | None = None,
+    ) -> tuple[list[str], int | None]:
+        """Reset campaigns and write the audit row in one transaction: (ids reset, row id).
+
+        ``failed_for_days`` adds the campaigns permanently failed at least that many days ago;
+        a reset by ``failed_for_days`` alone that finds none writes no audit row (id None).
+        """
+        with self._cursor() as cursor:
+            ids = list(campaign_ids)
+            if failed_for_days is not None:
+                cursor.execute(sql.load("retry_state/failed_for_days"), {"days": failed_for_days})
+                ids += [row["campaign_id"] for row in cursor.fetchall()]
+                if not ids and not all_failed:
+                    return [], None
+            reset = _reset(cursor, ids, all_failed)
+            return reset, _record(cursor, operation, reset)
 
     def mark_promoted(self, campaign_id: str, status: str = "A2") -> None:
         """Stamp the campaign's move to A2 (its retry state was cleared when assets were found)."""
@@ -349,23 +403,36 @@ class RetryStateHook(PostgresHook):
     ) -> int:
         """Write an audit row for a manual operation; its id."""
         with self._cursor() as cursor:
-            cursor.execute(
-                sql.load("retry_state/record_manual_operation"),
-                {
-                    "performed_by": performed_by,
-                    "operation": operation,
-                    "campaign_ids": list(campaign_ids),
-                    "details": json.dumps(details or {}),
-                    "run_id": run_id,
-                },
-            )
-            return cursor.fetchone()["id"]
+            audit = ManualOperation(performed_by, operation, details or {}, run_id)
+            return _record(cursor, audit, campaign_ids)
 
     def run_query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run one of the operators' queries in ``include/sql/queries/``; its rows as dicts."""
         with self._cursor() as cursor:
             cursor.execute(sql.load(f"queries/{name}"), params)
             return cursor.fetchall() if cursor.description else []
+
+
+def _reset(cursor: Any, campaign_ids: Sequence[str], all_failed: bool) -> list[str]:
+    cursor.execute(
+        sql.load("queries/reset_campaigns"),
+        {"campaign_ids": list(campaign_ids), "all_failed": all_failed},
+    )
+    return sorted(row["campaign_id"] for row in cursor.fetchall())
+
+
+def _record(cursor: Any, operation: ManualOperation, campaign_ids: Sequence[str]) -> int:
+    cursor.execute(
+        sql.load("retry_state/record_manual_operation"),
+        {
+            "performed_by": operation.performed_by,
+            "operation": operation.operation,
+            "campaign_ids": list(campaign_ids),
+            "details": json.dumps(dict(operation.details)),
+            "run_id": operation.run_id,
+        },
+    )
+    return cursor.fetchone()["id"]
 
 
 def _state(row: Mapping[str, Any]) -> RetryState:
@@ -377,6 +444,7 @@ def _state(row: Mapping[str, Any]) -> RetryState:
         failure_reason=row["a1_failure_reason"],
         max_retries=row["a1_max_retries"],
         episode=row["a1_episode"],
+        backoff_polls=row["a1_backoff_polls"],
     )
 
 
@@ -392,6 +460,7 @@ def _tracked(row: Mapping[str, Any]) -> TrackedCampaign:
         last_polled_at=row["a1_last_retry_at"],
         warning_sent_at=row["a1_warning_sent_at"],
         promoted_to_a2_at=row["promoted_to_a2_at"],
+        next_check_at=row["a1_next_check_at"],
     )
 
 

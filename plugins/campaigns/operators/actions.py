@@ -1,7 +1,8 @@
 """The five actions, one small operator each, mapped over the campaigns the decision sent there.
 
 Each instance receives a batch of decided campaigns (see ``campaigns.stages``) and is safe to run
-again: emails are claimed in the notification ledger, imports in the asset ledger.
+again: emails and webhook events are claimed in the notification ledger, imports in the asset
+ledger.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from campaigns import notify
+from campaigns.settings import PipelineSettings
 from campaigns.stages import PROMOTED_STATUS, WAITING_STATUS, run_settings
 
 
@@ -34,6 +37,25 @@ class CampaignActionOperator(BaseOperator):
     def act(self, campaign: dict[str, Any], context: Any) -> None:
         raise NotImplementedError
 
+    def announce(
+        self, campaign: dict[str, Any], kind: str, context: Any, settings: PipelineSettings
+    ) -> None:
+        """POST the campaign's event to the webhook, once, if one is set."""
+        if settings.webhook_conn_id is None:
+            return
+        from campaigns.hooks.retry_state import RetryStateHook
+
+        sent = notify.notify_webhook(
+            RetryStateHook(), campaign, kind, context["run_id"], settings.webhook_conn_id
+        )
+        self.log.info(
+            "%s: %s event %s (webhook %s)",
+            campaign["number"],
+            campaign["action"],
+            "sent" if sent else "sent already, not again",
+            settings.webhook_conn_id,
+        )
+
 
 class SkipCampaignOperator(CampaignActionOperator):
     """Folder still empty: the poll was counted, nothing is sent."""
@@ -55,7 +77,6 @@ class _EmailingOperator(CampaignActionOperator):
     kind_and_template: tuple[str, str]
 
     def act(self, campaign: dict[str, Any], context: Any) -> None:
-        from campaigns import notify
         from campaigns.hooks.retry_state import RetryStateHook
 
         settings = run_settings(context["params"])
@@ -78,7 +99,7 @@ class _EmailingOperator(CampaignActionOperator):
             context["run_id"],
             episode=campaign["episode"],
             attempt=campaign["attempt"] or 0,
-            send=lambda: notify.send_email(email, settings.recipients, settings.sender),
+            send=lambda _claim: notify.send_email(email, settings.recipients, settings.sender),
         )
         self.log.info(
             "%s: %s %r",
@@ -86,20 +107,21 @@ class _EmailingOperator(CampaignActionOperator):
             "sent" if sent else "already sent, not again:",
             email.subject,
         )
+        self.announce(campaign, kind, context, settings)
 
 
 class WarnCampaignOperator(_EmailingOperator):
     """Empty for as many polls as the threshold: the episode's one warning."""
 
     ui_color = "#fff4d6"
-    kind_and_template = ("warning", "a1_to_a2_no_assets_warning")
+    kind_and_template = notify.WARNING
 
 
 class RetryCampaignOperator(_EmailingOperator):
     """A genuine folder error below the limit: the "attempt X/N" email."""
 
     ui_color = "#ffe3cc"
-    kind_and_template = ("retry", "a1_to_a2_no_assets_retry")
+    kind_and_template = notify.RETRY
 
 
 class FailCampaignOperator(_EmailingOperator):
@@ -109,11 +131,14 @@ class FailCampaignOperator(_EmailingOperator):
     """
 
     ui_color = "#ffd6d6"
-    kind_and_template = ("failed", "a1_to_a2_permanently_failed")
+    kind_and_template = notify.FAILED
 
 
 class ResetCampaignOperator(CampaignActionOperator):
-    """Assets present: import them into the DAM, move the campaign to A2, stamp the promotion."""
+    """Assets present: import them into the DAM, move the campaign to A2, stamp the promotion.
+
+    With a webhook set, the promotion is then announced there, once.
+    """
 
     ui_color = "#dff5e1"
 
@@ -122,7 +147,8 @@ class ResetCampaignOperator(CampaignActionOperator):
         from campaigns.hooks.dam import DamHook
         from campaigns.hooks.retry_state import RetryStateHook
 
-        rate = run_settings(context["params"]).box_requests_per_minute_per_task
+        settings = run_settings(context["params"])
+        rate = settings.box_requests_per_minute_per_task
         state, dam, box = RetryStateHook(), DamHook(), BoxHook(requests_per_minute=rate)
         campaign_id = campaign["campaign_id"]
         imported = {(a["box_file_id"], a["sha1"]) for a in state.get_imported_assets(campaign_id)}
@@ -161,6 +187,7 @@ class ResetCampaignOperator(CampaignActionOperator):
         dam.move_campaign(campaign_id, WAITING_STATUS, PROMOTED_STATUS)
         state.mark_promoted(campaign_id, PROMOTED_STATUS)
         self.log.info("%s %s moved to %s", campaign["number"], campaign["name"], PROMOTED_STATUS)
+        self.announce(campaign, notify.RESET, context, settings)
 
 
 ACTION_OPERATORS: dict[str, type[CampaignActionOperator]] = {
