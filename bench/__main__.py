@@ -16,17 +16,9 @@ from typing import Any
 
 from bench import ROOT, progress, stream
 from bench.probes import run_probe
-from bench.stack import (
-    AirflowStack,
-    RateSampler,
-    Sandboxes,
-    StatementLog,
-    pg_url,
-    throwaway_database,
-    workdir,
-    world,
-)
+from bench.stack import AirflowStack, RateSampler, Sandboxes, StatementLog, workdir, world
 from campaigns.settings import PipelineSettings
+from stack.postgres import pg_url, throwaway_database
 
 CADENCE_SECONDS = 180
 BOX_RATE_LIMIT = 900
@@ -104,25 +96,19 @@ def main() -> None:
         }
     )
     tuned = {"campaigns_per_task": args.campaigns_per_task, "box_concurrency": args.box_concurrency}
-    with (
-        workdir() as work,
-        throwaway_database("airflow") as metadata_db,
-        throwaway_database("tracking") as tracking_db,
-    ):
+    with workdir() as work, throwaway_database("a1_bench_tracking") as tracking_db:
         statements = StatementLog(tracking_db)
         sandboxes = Sandboxes(work, args.latency_ms)
         stack = AirflowStack(
-            work,
-            metadata_db,
-            {"AIRFLOW_CONN_TRACKING_DB": pg_url(tracking_db), **sandboxes.connections()},
+            {"AIRFLOW_CONN_TRACKING_DB": pg_url(tracking_db), **sandboxes.connections()}
         )
         run_probe("migrate", env=stack.env)
         progress(f"parse time, {args.parse_repeats} fresh processes per DAG file")
         results.parse = parse_times(stack.env, args.parse_repeats)
         progress(f"streaming import of {args.stream_mib} MiB")
         results.stream = stream.measure(work, stack.env, args.stream_mib * 2**20)
-        stack.start()
         try:
+            stack.start()
             for size in args.default_sizes:
                 sandboxes.start(world(f"d{size}", size))
                 results.polls.append(poll(stack, sandboxes, statements, size, "default", {}))

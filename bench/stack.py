@@ -1,20 +1,17 @@
-"""The services a benchmark run needs: throwaway databases, the sandboxes and Airflow itself."""
+"""The services a benchmark run needs besides the databases: the sandboxes and Airflow itself."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,40 +24,12 @@ from bench import ROOT, progress
 from sandbox.box import fixture as box_fixture
 from sandbox.connections import box_connection, dam_connection
 from sandbox.dam import fixture as dam_fixture
+from stack.cluster import AirflowCluster, ClusterError, free_port
+from stack.postgres import admin, pg_url
 
-PG_SERVER = os.environ.get("A1_BENCH_PG_SERVER", "postgres@127.0.0.1:5432")
-PG_ADMIN_DSN = f"postgresql://{PG_SERVER}/postgres"
-VENV_BIN = Path(sys.executable).parent
 DAG_ID = "a1_to_a2"
 FINISHED = ("success", "failed")
 IMPORT_ERROR_GRACE = 120
-
-
-def pg_url(database: str) -> str:
-    return f"postgresql://{PG_SERVER}/{database}"
-
-
-def admin(statement: str) -> Any:
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        cursor = conn.execute(statement)
-        return cursor.fetchall() if cursor.description else None
-
-
-@contextmanager
-def throwaway_database(purpose: str) -> Iterator[str]:
-    """A new empty database on the shared server, dropped afterwards; yields its name."""
-    name = f"a1_bench_{purpose}_{uuid.uuid4().hex[:8]}"
-    admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class StatementLog:
@@ -201,114 +170,63 @@ class RateSampler:
         return busiest
 
 
-class AirflowStack:
-    """API server (execution API), DAG processor and scheduler with the LocalExecutor."""
+class AirflowStack(AirflowCluster):
+    """The shared cluster as the benchmark runs it: LocalExecutor, Airflow's own loop intervals,
+    runs only when triggered, measured from the metadata database."""
 
-    def __init__(self, workdir: Path, metadata_db: str, extra_env: dict[str, str]):
-        self.home = workdir / "airflow"
-        self.home.mkdir()
-        self.metadata_url = pg_url(metadata_db)
-        port = free_port()
-        self.env = {
-            **os.environ,
-            **extra_env,
-            "PYTHONPATH": f"{ROOT}:{ROOT / 'plugins'}",
-            "AIRFLOW_HOME": str(self.home),
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.metadata_url.replace(
-                "postgresql://", "postgresql+psycopg://"
-            ),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-            "AIRFLOW__API__WORKERS": "2",
-            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
-            # Runs come from `dags trigger` only; the cron schedule would add its own.
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
-        }
-        self.processes: list[subprocess.Popen] = []
+    def __init__(self, extra_env: dict[str, str]):
+        super().__init__(
+            "LocalExecutor",
+            {
+                **extra_env,
+                "AIRFLOW__API__WORKERS": "2",
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                # Runs come from `dags trigger` only; the cron schedule would add its own.
+                "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            },
+            fast_loops=False,
+        )
         self._import_failing_since: float | None = None
 
-    def airflow(self, *args: str) -> str:
-        done = subprocess.run(
-            [str(VENV_BIN / "airflow"), *args], env=self.env, capture_output=True, text=True
+    def start(self, timeout: float = 180) -> AirflowStack:
+        progress("migrating the metadata database; starting API server, DAG processor, scheduler")
+        super().start(timeout)
+        serialized = "SELECT 1 FROM serialized_dag WHERE dag_id = %s"
+        self.wait_for(
+            lambda: self._dag_imports() and self._query(serialized, DAG_ID),
+            f"the DAG processor to serialize {DAG_ID}",
+            timeout,
         )
-        if done.returncode:
-            raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-        return done.stdout
-
-    def start(self) -> None:
-        progress("migrating the Airflow metadata database")
-        self.airflow("db", "migrate")
-        progress("starting the API server, the DAG processor and the scheduler")
-        components = (
-            ["api-server", "--apps", "execution"],
-            ["dag-processor"],
-            ["scheduler", "--skip-serve-logs"],
-        )
-        for component in components:
-            log = (self.home / f"{component[0]}.log").open("w")
-            self.processes.append(
-                subprocess.Popen(
-                    [str(VENV_BIN / "airflow"), *component],
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
-        self._wait_for_dag()
+        return self
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        super().stop()
+        shutil.rmtree(self.home, ignore_errors=True)
 
     def _query(self, statement: str, *params: Any) -> list[tuple]:
-        with psycopg.connect(self.metadata_url, autocommit=True) as conn:
+        with psycopg.connect(pg_url(self.database), autocommit=True) as conn:
             return conn.execute(statement, params).fetchall()
 
-    def _wait_for_dag(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._query("SELECT 1 FROM serialized_dag WHERE dag_id = %s", DAG_ID):
-                return
-            self._check_alive()
-            time.sleep(1)
-        raise RuntimeError(f"the DAG processor did not serialize {DAG_ID} in {timeout:.0f} s")
-
-    def _check_alive(self) -> None:
-        """Raise when a component died or the DAG file has not imported for a while."""
-        for process in self.processes:
-            if process.poll() is not None:
-                raise RuntimeError(f"{' '.join(process.args[1:])} exited; see {self.home}/*.log")
+    def _dag_imports(self) -> bool:
+        """True, or raise when the DAG file has not imported for a while."""
         errors = self._query("SELECT stacktrace FROM import_error")
         if not errors:
             self._import_failing_since = None
-            return
+            return True
         # Others may be editing the tree: only an import error that stays is fatal.
         self._import_failing_since = self._import_failing_since or time.monotonic()
         if time.monotonic() - self._import_failing_since > IMPORT_ERROR_GRACE:
-            raise RuntimeError(f"the DAG file does not import:\n{errors[0][0]}")
+            raise ClusterError(f"the DAG file does not import:\n{errors[0][0]}")
+        return True
 
     def trigger(self, run_id: str, conf: dict[str, Any]) -> None:
         self.airflow("dags", "trigger", DAG_ID, "-r", run_id, "-c", json.dumps(conf))
 
     def wait(self, run_id: str, timeout: float) -> dict[str, Any]:
         """The finished run: state, seconds from queued to end, task instances by state."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def finished() -> dict[str, Any] | None:
+            self._dag_imports()
             rows = self._query(
                 "SELECT state, EXTRACT(EPOCH FROM end_date - queued_at),"
                 " EXTRACT(EPOCH FROM end_date - start_date) FROM dag_run"
@@ -316,24 +234,24 @@ class AirflowStack:
                 DAG_ID,
                 run_id,
             )
-            if rows and rows[0][0] in FINISHED:
-                state, wall, running = rows[0]
-                instances = self._query(
-                    "SELECT task_id, state, count(*) FROM task_instance"
-                    " WHERE dag_id = %s AND run_id = %s GROUP BY task_id, state",
-                    DAG_ID,
-                    run_id,
-                )
-                return {
-                    "state": state,
-                    "seconds": float(wall),
-                    "running_seconds": float(running),
-                    "task_instances": sum(n for _, _, n in instances),
-                    "by_task": {f"{task} {ti_state}": n for task, ti_state, n in instances},
-                }
-            self._check_alive()
-            time.sleep(1)
-        raise RuntimeError(f"run {run_id} did not finish within {timeout:.0f} s")
+            if not rows or rows[0][0] not in FINISHED:
+                return None
+            state, wall, running = rows[0]
+            instances = self._query(
+                "SELECT task_id, state, count(*) FROM task_instance"
+                " WHERE dag_id = %s AND run_id = %s GROUP BY task_id, state",
+                DAG_ID,
+                run_id,
+            )
+            return {
+                "state": state,
+                "seconds": float(wall),
+                "running_seconds": float(running),
+                "task_instances": sum(n for _, _, n in instances),
+                "by_task": {f"{task} {ti_state}": n for task, ti_state, n in instances},
+            }
+
+        return self.wait_for(finished, f"run {run_id} to finish", timeout)
 
 
 @contextmanager
