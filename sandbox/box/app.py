@@ -347,6 +347,7 @@ def create_app(fixture: dict) -> FastAPI:
     state = BoxState.from_fixture(fixture.get("box", {}))
     show = Representations(state)
     app = FastAPI(title="Box sandbox")
+    app.state.box = state
 
     @app.exception_handler(BoxError)
     async def box_error(request: Request, error: BoxError) -> JSONResponse:

@@ -13,5 +13,10 @@ dict), `GET`/`DELETE /_sandbox/campaigns/{id}` (status, lock holder and imported
 name, size and sha1), `PUT /_sandbox/campaigns/{id}/status` `{"status"}`,
 `PUT /_sandbox/campaigns/{id}/lock` `{"user"}` (null releases), and
 `POST /_sandbox/sessions/expire` `{"after_requests": n}` (0: now; n: right after the next n
-signed-in calls).
+signed-in calls). Bad input for the hook: `POST /_sandbox/search-answers` `[{"status", "body"
+or "text"}]` queues answers the next searches get verbatim (`DELETE` drops them), and
+`GET`/`DELETE /_sandbox/requests` lists ("METHOD raw path", as encoded) or forgets the API
+requests received; `{session_id}` and `{secret}` in a queued answer become the caller's.
+`PUT /_sandbox/imports/delay` `{"seconds": s}` answers every import that long after recording
+it, so a client can die between the import and its answer.
 """

@@ -1,5 +1,6 @@
 """The DAM sandbox: the OTMM REST subset of the DAM contract, served from a fixture dict."""
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -10,7 +11,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Body, Depends, FastAPI, Form, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -69,11 +70,11 @@ def create_app(fixture: dict) -> FastAPI:
         return JSONResponse(error_body(400, str(error.errors())), status_code=400)
 
     install_faults(app, error_body)
-    _route_on_raw_path(app)
+    _route_on_raw_path(app, state)
     return app
 
 
-def _route_on_raw_path(app: FastAPI) -> None:
+def _route_on_raw_path(app: FastAPI, state: DamState) -> None:
     """Route on the path as sent, so an id holding an encoded "/" stays one path segment."""
     build_stack = app.build_middleware_stack
 
@@ -82,6 +83,10 @@ def _route_on_raw_path(app: FastAPI) -> None:
 
         async def raw_path_app(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "http" and scope.get("raw_path"):
+                if not scope["path"].startswith("/_sandbox/"):
+                    state.received.append(
+                        f"{scope['method']} {scope['raw_path'].decode('latin-1')}"
+                    )
                 scope = {**scope, "path": scope["raw_path"].decode("utf-8", "replace")}
             await stack(scope, receive, send)
 
@@ -161,6 +166,7 @@ def _api_routes(state: DamState) -> APIRouter:
 
     @router.post("/search/text")
     async def search(
+        request: Request,
         session: SignedIn,
         search_condition_list: Annotated[str, Form()],
         load_type: Annotated[str, Form()] = "metadata",
@@ -169,7 +175,10 @@ def _api_routes(state: DamState) -> APIRouter:
         limit: Annotated[int, Form(ge=1)] = 100,
         metadata_to_return: Annotated[str | None, Form()] = None,
         search_config_id: Annotated[str | None, Form()] = None,
-    ) -> dict:
+    ) -> Any:
+        if state.search_answers:
+            secret = _credentials(request)[0] or ""
+            return state.search_answers.popleft().response(session.session_id, secret)
         field_id, value = _scalar_condition(search_condition_list)
         only = set(metadata_to_return.split(",")) if metadata_to_return else None
         hits = state.search(field_id, value, only)
@@ -261,6 +270,8 @@ def _api_routes(state: DamState) -> APIRouter:
                 metadata=asset.get("metadata") or {},
             )
         )
+        # Recorded, then answered late: a client that dies meanwhile never hears of its import.
+        await asyncio.sleep(state.import_delay_seconds)
         return {"job_handle": {"job_id": str(uuid.uuid4().int % 10**9)}}
 
     return router
@@ -276,6 +287,28 @@ class LockHolder(BaseModel):
 
 class SessionExpiry(BaseModel):
     after_requests: int = 0
+
+
+class ImportDelay(BaseModel):
+    seconds: float = Field(ge=0)
+
+
+class SearchAnswer(BaseModel):
+    """A search answer served as given: `body` as JSON (surrogates escaped), or `text` as is.
+
+    `{session_id}` and `{secret}` in it become the caller's (its cookie or OAuth token), as a
+    server that names its caller in an error message would.
+    """
+
+    status: int = 200
+    body: Any = None
+    text: str | None = None
+
+    def response(self, session_id: int, secret: str) -> Response:
+        media_type = "application/json" if self.text is None else "text/html"
+        content = json.dumps(self.body) if self.text is None else self.text
+        content = content.replace("{session_id}", str(session_id)).replace("{secret}", secret)
+        return Response(content, self.status, media_type=media_type)
 
 
 def _control_routes(state: DamState) -> APIRouter:
@@ -315,6 +348,26 @@ def _control_routes(state: DamState) -> APIRouter:
     @router.post("/sessions/expire", status_code=204)
     async def expire_sessions(expiry: SessionExpiry) -> None:
         state.expire_sessions(expiry.after_requests)
+
+    @router.put("/imports/delay", status_code=204)
+    async def delay_imports(delay: ImportDelay) -> None:
+        state.import_delay_seconds = delay.seconds
+
+    @router.post("/search-answers", status_code=204)
+    async def add_search_answers(answers: list[SearchAnswer]) -> None:
+        state.search_answers.extend(answers)
+
+    @router.delete("/search-answers", status_code=204)
+    async def clear_search_answers() -> None:
+        state.search_answers.clear()
+
+    @router.get("/requests")
+    async def received_requests() -> list[str]:
+        return list(state.received)
+
+    @router.delete("/requests", status_code=204)
+    async def forget_requests() -> None:
+        state.received.clear()
 
     return router
 

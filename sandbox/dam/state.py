@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -68,6 +69,12 @@ class DamState:
         }
         self.sessions: dict[str, Session] = {}
         self.expire_countdown: int | None = None
+        # Served verbatim, one a search, before the fixture's own answers: bad input for the hook.
+        self.search_answers: deque[Any] = deque()
+        # "METHOD raw path" of every API request, as the client encoded it.
+        self.received: deque[str] = deque(maxlen=10_000)
+        # Seconds every import is answered after it is recorded (0: at once).
+        self.import_delay_seconds = 0.0
 
     def add_campaign(self, entry: dict) -> CampaignFolder:
         folder = CampaignFolder(**campaign(**_renamed_id(entry, "campaign_id")))

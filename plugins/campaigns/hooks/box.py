@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
 from box_sdk_gen import (
     BaseUrls,
     BoxAPIError,
@@ -24,16 +25,18 @@ from box_sdk_gen import (
     BoxRetryStrategy,
     BoxSDKError,
     CCGConfig,
+    InMemoryTokenStorage,
     JWTConfig,
     NetworkSession,
     TimeoutConfig,
 )
 
 from campaigns.errors import FolderError, TransientError
+from campaigns.hooks.wire import path_segment, verify_setting
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
-    from box_sdk_gen import Authentication
+    from box_sdk_gen import AccessToken, Authentication
 
 MASTER_ASSETS_NAMES = ("Master Assets",)
 SYSTEM_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
@@ -66,6 +69,10 @@ class FolderNotFound(FolderError):
 
 class BoxAuthError(Exception):
     """Box refused the connection's credentials: fix the connection, no campaign is to blame."""
+
+
+class BoxTLSError(Exception):
+    """Box's certificate could not be verified: fix the connection, no campaign is to blame."""
 
 
 class BoxHook(BaseHook):
@@ -123,14 +130,19 @@ class BoxHook(BaseHook):
                 client_secret=self.connection.password,
                 enterprise_id=extras.get("enterprise_id"),
                 user_id=extras.get("user_id"),
+                token_storage=_MaskedTokenStorage(),
             )
             return BoxCCGAuth(config)
         if method == "jwt":
             config = extras["jwt_config"]
             text = config if isinstance(config, str) else json.dumps(config)
-            return BoxJWTAuth(JWTConfig.from_config_json_string(text))
+            return BoxJWTAuth(
+                JWTConfig.from_config_json_string(text, token_storage=_MaskedTokenStorage())
+            )
         if method == "developer_token":
-            return BoxDeveloperTokenAuth(extras.get("developer_token") or self.connection.password)
+            token = extras.get("developer_token") or self.connection.password
+            mask_secret(token)
+            return BoxDeveloperTokenAuth(token)
         raise ValueError(f"Box connection {self.box_conn_id}: unknown auth {method!r}")
 
     def _network_session(self) -> NetworkSession:
@@ -154,8 +166,15 @@ class BoxHook(BaseHook):
         timeouts = TimeoutConfig(
             connection_timeout_ms=timeout_ms or 10_000, read_timeout_ms=timeout_ms or 60_000
         )
+        verify = verify_setting(extras.get("verify", True))
+        if verify is False:
+            self.log.warning(
+                "TLS verification of Box at %s is off (connection %s)",
+                urls.get("base_url", "https://api.box.com"),
+                self.box_conn_id,
+            )
         return NetworkSession(
-            network_client=BoxNetworkClient(_PacedSession(self.requests_per_minute)),
+            network_client=BoxNetworkClient(_PacedSession(self.requests_per_minute, verify)),
             base_urls=BaseUrls(**urls),
             retry_strategy=retries,
             timeout_config=timeouts,
@@ -215,7 +234,7 @@ class BoxHook(BaseHook):
             not_found=f"File {file_id} not found in Box",
             forbidden=f"No access to file {file_id} in Box",
         ):
-            content = self.client.downloads.download_file(file_id)
+            content = self.client.downloads.download_file(path_segment(file_id, "file"))
             while chunk := content.read(DOWNLOAD_CHUNK_SIZE):
                 yield chunk
 
@@ -237,8 +256,13 @@ class BoxHook(BaseHook):
                 not_found=f"{label[:1].upper()}{label[1:]} {folder_id} not found in Box",
                 forbidden=f"No access to {label} {folder_id} in Box",
             ):
+                # boxsdk puts ids into its URLs as they are; one from the DAM may hold "/".
                 page = self.client.folders.get_folder_items(
-                    folder_id, fields=fields, usemarker=True, marker=marker, limit=PAGE_SIZE
+                    path_segment(folder_id, label),
+                    fields=fields,
+                    usemarker=True,
+                    marker=marker,
+                    limit=PAGE_SIZE,
                 )
             yield from page.entries or ()
             marker = page.next_marker
@@ -286,26 +310,41 @@ def _auth_method_implied_by(extras: dict[str, Any]) -> str:
     return "ccg"
 
 
+class _MaskedTokenStorage(InMemoryTokenStorage):
+    """Keeps boxsdk's access token, and hides every token it is given from the task logs."""
+
+    def store(self, token: AccessToken) -> None:
+        mask_secret(token.access_token)
+        super().store(token)
+
+
 class _PacedSession(requests.Session):
     """A requests session that spaces its requests evenly: at most ``per_minute`` a minute.
 
     boxsdk sends every call, retry and token request through it, from all threads of a hook.
     """
 
-    def __init__(self, per_minute: float | None):
+    def __init__(self, per_minute: float | None, verify: bool | str):
         super().__init__()
+        self.verify = verify
         self._interval = 60.0 / per_minute if per_minute else 0.0
         self._next_slot = time.monotonic()
         self._slots = threading.Lock()
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         if self._interval:
             with self._slots:
                 now = time.monotonic()
                 slot = max(now, self._next_slot)
                 self._next_slot = slot + self._interval
             time.sleep(slot - now)
-        return super().request(*args, **kwargs)
+        # Given per request: a session's own `verify` loses to REQUESTS_CA_BUNDLE.
+        kwargs.setdefault("verify", self.verify)
+        try:
+            return super().request(method, url, **kwargs)
+        except requests.exceptions.SSLError as error:
+            # Not a RequestException any more, so boxsdk does not retry what cannot pass.
+            raise BoxTLSError(f"TLS with Box at {url} failed: {error}") from error
 
 
 def _is_system_file(name: str) -> bool:

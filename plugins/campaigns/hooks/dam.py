@@ -16,7 +16,6 @@ from email.utils import parsedate_to_datetime
 from functools import cached_property, partial
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote
 
 import requests
 from airflow.sdk import BaseHook
@@ -34,11 +33,15 @@ from campaigns.errors import (
     StatusChangeRefused,
     TransientError,
 )
+from campaigns.hooks.wire import DOT_SEGMENTS, path_segment, verify_setting
 
 DOMAIN_VALUE = "com.artesia.metadata.DomainValue"
 FIELD_TYPE = "com.artesia.metadata.MetadataField"
 FIELD_EXTRAS = ("status_field", "number_field", "box_folder_field")
 CHUNK_SIZE = 1 << 20
+FOLDER = "campaign folder"
+# Longer ids, numbers and statuses are refused: PostgreSQL cannot index them.
+MAX_IDENTIFIER_LENGTH = 255
 
 
 class DamError(CampaignError):
@@ -109,7 +112,7 @@ class DamSettings:
             client_secret=extra.get("client_secret"),
             client_cert=extra.get("client_cert"),
             client_cert_password=extra.get("client_cert_password"),
-            verify=_verify(extra.get("verify", True)),
+            verify=verify_setting(extra.get("verify", True)),
             api_version=extra.get("api_version", "v6"),
             status_field=extra["status_field"],
             number_field=extra["number_field"],
@@ -143,7 +146,11 @@ class DamHook(BaseHook):
         """The HTTP session, with the connection's TLS settings; not signed in yet."""
         session = requests.Session()
         if self.settings.verify is False:
-            self.log.warning("TLS verification of the DAM at %s is off", self.settings.base_url)
+            self.log.warning(
+                "TLS verification of the DAM at %s is off (connection %s)",
+                self.settings.base_url,
+                self.dam_conn_id,
+            )
         if self.settings.client_cert:
             cert_file, key_password = _client_certificate(
                 self.settings.client_cert, self.settings.client_cert_password
@@ -175,19 +182,22 @@ class DamHook(BaseHook):
             ),
         }
 
-        def search_page(after: int) -> tuple[list[dict], int]:
-            found = self._call("POST", "search/text", data={**form, "after": after}).json()
-            result = found["search_result_resource"]
-            return result.get("asset_list") or [], result["search_result"]["total_hit_count"]
+        def search_page(after: int) -> tuple[list[Any], int]:
+            return _search_page(self._call("POST", "search/text", data={**form, "after": after}))
 
-        campaigns, bad = [], []
-        for asset in _paged(search_page):
-            if asset.get("data_type") != "CONTAINER":
+        campaigns, bad, seen = [], [], set()
+        for hit in _paged(search_page):
+            if isinstance(hit, dict) and hit.get("data_type") != "CONTAINER":
                 continue
             try:
-                campaigns.append(self._campaign(asset))
+                campaign = self._campaign(hit)
             except BadCampaignData as problem:
                 bad.append(problem)
+                continue
+            # Paging through a result set that changes meanwhile can repeat a hit: the first counts.
+            if campaign.campaign_id not in seen:
+                campaigns.append(campaign)
+                seen.add(campaign.campaign_id)
         return DamCampaigns(campaigns, bad)
 
     def move_campaign(self, campaign_id: str, from_status: str, to_status: str) -> None:
@@ -239,7 +249,7 @@ class DamHook(BaseHook):
         def children_page(after: int) -> tuple[list[dict], int]:
             found = self._call(
                 "GET",
-                f"folders/{quote(folder_id, safe='')}/children",
+                f"folders/{path_segment(folder_id, FOLDER)}/children",
                 params={"load_type": "metadata", "after": after, "limit": self.settings.page_size},
                 folder_id=folder_id,
             ).json()["folder_children"]
@@ -274,42 +284,50 @@ class DamHook(BaseHook):
         self._signed_in = False
         self.__dict__.pop("session").close()
 
-    def _campaign(self, asset: dict) -> Campaign:
+    def _campaign(self, asset: Any) -> Campaign:
         """The campaign a search hit or folder describes; BadCampaignData when unreadable."""
+        if not isinstance(asset, dict):
+            raise BadCampaignData("", f"a search hit holds {_short(asset)}, not an asset")
         fields = _fields(asset.get("metadata"))
         problems: list[str] = []
 
-        def text(field_id: str, label: str, required: bool = True) -> str | None:
+        def text(label: str, read: Callable[[], str | None], required: bool = True) -> str | None:
             try:
-                value = _text(fields, field_id)
+                value = read()
             except _UnreadableField as error:
-                problems.append(f"{label} field {field_id!r} {error}")
+                problems.append(f"{label} {error}")
                 return None
             if value is None and required:
-                problems.append(f"{label} field {field_id!r} is missing or empty")
+                problems.append(f"{label} is missing or empty")
             return value
 
-        status = text(self.settings.status_field, "status")
-        number = text(self.settings.number_field, "number")
-        box_folder_id = text(self.settings.box_folder_field, "Box folder", required=False)
-        name = asset.get("name")
-        if not isinstance(name, str) or not name.strip():
-            problems.append("the campaign name is missing or empty")
-        campaign_id = str(asset.get("asset_id") or "")
+        def field_text(field_id: str, label: str, required: bool = True) -> str | None:
+            read = partial(_identifier, _field_value(fields, field_id))
+            return text(f"{label} field {field_id!r}", read, required)
+
+        status = field_text(self.settings.status_field, "status")
+        number = field_text(self.settings.number_field, "number")
+        box_folder_id = field_text(self.settings.box_folder_field, "Box folder", required=False)
+        name = text("the campaign name", partial(_checked_text, asset.get("name")))
+        raw_id = asset.get("asset_id")
+        campaign_id = text("the asset id", partial(_identifier, raw_id))
+        if campaign_id in DOT_SEGMENTS:
+            problems.append(f"the asset id {campaign_id!r} cannot stand in a URL path")
         if problems:
-            raise BadCampaignData(campaign_id, "; ".join(problems))
+            reported_id = campaign_id or ("" if raw_id is None else _short(raw_id))
+            raise BadCampaignData(reported_id, "; ".join(problems))
         return Campaign(campaign_id, number, name, status, box_folder_id)
 
     def _change_status(
         self, campaign_id: str, from_status: str, to_status: str, locked: bool
     ) -> None:
-        folder_path = f"folders/{quote(campaign_id, safe='')}"
+        folder_path = f"folders/{path_segment(campaign_id, FOLDER)}"
         response = self._call(
             "GET", folder_path, params={"load_type": "metadata"}, folder_id=campaign_id
         )
-        folder = response.json()["folder_resource"]["folder"]
+        metadata = _dig(response.json(), "folder_resource", "folder", "metadata")
         try:
-            status = _text(_fields(folder.get("metadata")), self.settings.status_field)
+            status = _identifier(_field_value(_fields(metadata), self.settings.status_field))
         except _UnreadableField as error:
             raise StatusChangeRefused(f"campaign {campaign_id}: status {error}") from error
         if status == to_status:
@@ -524,30 +542,81 @@ def _paged(fetch_page: Callable[[int], tuple[list[dict], int]]) -> Iterator[dict
             return
 
 
-def _fields(metadata: dict | None) -> dict[str, dict]:
-    """The metadata's fields by id, from every field group."""
+def _search_page(response: requests.Response) -> tuple[list[Any], int]:
+    """The hits of one search answer and the total; DamError when the answer is unreadable."""
+    try:
+        answer = response.json()
+    except (ValueError, RecursionError) as error:
+        raise DamError(f"the DAM's search answer is not JSON: {response.text[:200]!r}") from error
+    result = _dig(answer, "search_result_resource")
+    hits = _dig(result, "asset_list")
+    total = _dig(result, "search_result", "total_hit_count")
+    if not isinstance(result, dict) or not isinstance(hits, list | None) or type(total) is not int:
+        raise DamError(f"the DAM's search answer is unreadable: {_short(answer, 200)}")
+    return hits or [], total
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    """The value under `keys` in nested objects; None where one is missing or not an object."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _fields(metadata: Any) -> dict[str, dict]:
+    """The metadata's fields by id, from every field group; anything else in it is ignored."""
     found: dict[str, dict] = {}
-    for element in (metadata or {}).get("metadata_element_list") or []:
+    pending = [metadata]
+    while pending:
+        element = pending.pop()
+        if not isinstance(element, dict):
+            continue
         if "metadata_element_list" in element:
-            found.update(_fields(element))
-        elif "id" in element:
+            children = element["metadata_element_list"]
+            pending.extend(reversed(children) if isinstance(children, list) else ())
+        elif isinstance(element.get("id"), str):
             found[element["id"]] = element
     return found
 
 
-def _text(fields: dict[str, dict], field_id: str) -> str | None:
-    """A field's text, a lookup's value read too; None when missing, null or blank."""
-    raw = (fields.get(field_id) or {}).get("value")
+def _field_value(fields: dict[str, dict], field_id: str) -> Any:
+    """A field's value as the wire holds it, a lookup's value read; None when missing."""
+    raw = _dig(fields.get(field_id), "value")
     value = raw.get("value") if isinstance(raw, dict) else raw
     if isinstance(value, dict) and value.get("type") == DOMAIN_VALUE:
         value = value.get("field_value")
-    if isinstance(value, dict):
-        value = value.get("value")
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def _checked_text(value: Any) -> str | None:
+    """`value` if it is text PostgreSQL can store; None when missing, null or blank."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise _UnreadableField(f"holds {type(value).__name__} {value!r}, not text")
+        raise _UnreadableField(f"holds {type(value).__name__} {_short(value)}, not text")
+    if "\x00" in value:
+        raise _UnreadableField("holds a NUL character")
+    try:
+        value.encode()
+    except UnicodeEncodeError as error:
+        raise _UnreadableField("holds text that is not valid Unicode") from error
     return value if value.strip() else None
+
+
+def _identifier(value: Any) -> str | None:
+    """Text that identifies a campaign (an id, a number, a status): short enough to index."""
+    text = _checked_text(value)
+    if text is not None and len(text) > MAX_IDENTIFIER_LENGTH:
+        raise _UnreadableField(f"is {len(text)} characters long, more than {MAX_IDENTIFIER_LENGTH}")
+    return text
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """`repr(value)`, cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _raise_for_status(response: requests.Response, folder_id: str | None = None) -> None:
@@ -590,18 +659,6 @@ def _base_url(conn: Any) -> str:
         return host
     port = f":{conn.port}" if conn.port else ""
     return f"{conn.schema or 'https'}://{host}{port}"
-
-
-def _verify(value: Any) -> bool | str:
-    """TLS verification: a bool, or the path of a CA bundle."""
-    if isinstance(value, bool):
-        return value
-    lowered = str(value).strip().lower()
-    if lowered in ("false", "0", "no", "off"):
-        return False
-    if lowered in ("true", "1", "yes", "on"):
-        return True
-    return str(value)
 
 
 def _client_certificate(path: str, password: str | None) -> tuple[str, str]:
