@@ -46,6 +46,7 @@ RETRY_POLICY = ExceptionRetryPolicy(
     rules=[
         RetryRule(exception="campaigns.errors.TransientError", action=RetryAction.RETRY),
         RetryRule(exception="campaigns.settings.SettingsError", action=RetryAction.FAIL),
+        RetryRule(exception="campaigns.errors.NotRetryable", action=RetryAction.FAIL),
     ]
 )
 

@@ -13,6 +13,13 @@ from pathlib import Path
 
 # Airflow reads its configuration at import time: point it at a private home before any import.
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="a1-airflow-home-"))
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER and os.environ.get("A1_TEST_HOME_OF") != _WORKER:
+    # An xdist worker inherits the controller's home and database: each needs its own (once:
+    # this file may be imported twice, as `conftest` and as `tests.conftest`).
+    os.environ.pop("AIRFLOW_HOME", None)
+    os.environ.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    os.environ["A1_TEST_HOME_OF"] = _WORKER
 os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(Path(__file__).parents[1] / "dags"))
@@ -20,10 +27,11 @@ os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(Path(__file__).parent
 os.environ.setdefault("AIRFLOW__API__BASE_URL", "http://localhost:8080")
 # One Airflow metadata database per test session, created only if a test asks for `airflow_db`.
 _PG_SERVER = os.environ.get("A1_TEST_PG_SERVER", "postgres@127.0.0.1:5432")
-_AIRFLOW_DB = f"a1_test_airflow_{uuid.uuid4().hex[:12]}"
 os.environ.setdefault(
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"postgresql+psycopg://{_PG_SERVER}/{_AIRFLOW_DB}"
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    f"postgresql+psycopg://{_PG_SERVER}/a1_test_airflow_{uuid.uuid4().hex[:12]}",
 )
+_AIRFLOW_DB = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].rsplit("/", 1)[1]
 
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
@@ -75,13 +83,17 @@ def empty_db() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def airflow_db() -> Iterator[None]:
     """The session's Airflow metadata database, migrated; dropped afterwards."""
+    if not _AIRFLOW_DB.startswith("a1_test_airflow_"):
+        pytest.fail("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN names a database the tests did not make")
     _admin(f'CREATE DATABASE "{_AIRFLOW_DB}"')
     try:
-        subprocess.run(
+        migrated = subprocess.run(
             [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if migrated.returncode:
+            pytest.fail(f"airflow db migrate failed:\n{migrated.stderr[-3000:]}")
         yield
     finally:
         from airflow import settings
@@ -91,3 +103,13 @@ def airflow_db() -> Iterator[None]:
         if settings.engine is not None:
             settings.engine.dispose()
         _admin(f'DROP DATABASE IF EXISTS "{_AIRFLOW_DB}" WITH (FORCE)')
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist (``--dist loadgroup``) a file's tests stay on one worker, so a module's cluster
+    starts once; the fault suite shares one cluster for all its files, so it stays together."""
+    tests = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(tests).parts
+        group = parts[0] if parts[0] == "faults" else "/".join(parts)
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -19,6 +19,10 @@ class TransientError(CampaignError):
     """A passing outage (rate limit, 5xx, timeout): the task fails and retries, no strike."""
 
 
+class NotRetryable(CampaignError):
+    """A failure no retry can cure (credentials, TLS, a refusal): the task fails at once."""
+
+
 class BadCampaignData(CampaignError):
     """A campaign whose DAM metadata cannot be read; reported per campaign, never ends a poll."""
 

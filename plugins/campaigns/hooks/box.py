@@ -31,7 +31,7 @@ from box_sdk_gen import (
     TimeoutConfig,
 )
 
-from campaigns.errors import FolderError, TransientError
+from campaigns.errors import FolderError, NotRetryable, TransientError
 from campaigns.hooks.wire import path_segment, verify_setting
 
 if TYPE_CHECKING:
@@ -67,11 +67,11 @@ class FolderNotFound(FolderError):
     """Box answered 404 for a folder or file."""
 
 
-class BoxAuthError(Exception):
+class BoxAuthError(NotRetryable):
     """Box refused the connection's credentials: fix the connection, no campaign is to blame."""
 
 
-class BoxTLSError(Exception):
+class BoxTLSError(NotRetryable):
     """Box's certificate could not be verified: fix the connection, no campaign is to blame."""
 
 

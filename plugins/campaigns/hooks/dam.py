@@ -30,6 +30,7 @@ from campaigns.errors import (
     BadCampaignData,
     CampaignError,
     FolderError,
+    NotRetryable,
     StatusChangeRefused,
     TransientError,
 )
@@ -44,7 +45,7 @@ FOLDER = "campaign folder"
 MAX_IDENTIFIER_LENGTH = 255
 
 
-class DamError(CampaignError):
+class DamError(NotRetryable):
     """A DAM failure that is neither passing nor about one campaign's folder (TLS, refusals)."""
 
     def __init__(self, message: str, status: int | None = None):
