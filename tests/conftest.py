@@ -103,13 +103,3 @@ def airflow_db() -> Iterator[None]:
         if settings.engine is not None:
             settings.engine.dispose()
         _admin(f'DROP DATABASE IF EXISTS "{_AIRFLOW_DB}" WITH (FORCE)')
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under xdist (``--dist loadgroup``) a file's tests stay on one worker, so a module's cluster
-    starts once; the fault suite shares one cluster for all its files, so it stays together."""
-    tests = Path(__file__).parent
-    for item in items:
-        parts = item.path.relative_to(tests).parts
-        group = parts[0] if parts[0] == "faults" else "/".join(parts)
-        item.add_marker(pytest.mark.xdist_group(group))
