@@ -6,10 +6,12 @@ the app sees the request. Control routes, not counted:
 
 - ``GET /_sandbox/counters`` -> ``{route key: n}``; ``POST /_sandbox/counters/reset``
 - ``POST /_sandbox/faults`` ``{"route": key or "*", "statuses": [429, 500], "retry_after": s,
-  "drop": n, "times": n}``: ``drop`` closed connections then one answer per status, the whole
-  script ``times`` times; each matching request consumes one entry (the route's own script
-  before ``"*"``), then requests pass through again. A status answers with ``error_body(status)``
-  and ``Retry-After`` when given.
+  "drop": n, "hang": n, "times": n}``: ``drop`` closed connections, then ``hang`` requests left
+  unanswered until the client gives up (its timeout), then one answer per status, the whole
+  script ``times`` times; each matching request consumes one entry (a script for the request's
+  own path, e.g. ``"GET /2.0/folders/123/items"``, before the route's, before ``"*"``), then
+  requests pass through again. A status answers with ``error_body(status)`` and ``Retry-After``
+  when given.
 - ``POST /_sandbox/latency`` ``{"ms": 100}`` delays every other request.
 - ``DELETE /_sandbox/faults`` clears faults and latency.
 """
@@ -38,6 +40,7 @@ class FaultScript(BaseModel):
     statuses: list[int] = Field(default_factory=list)
     retry_after: float | None = None
     drop: int = Field(default=0, ge=0)
+    hang: int = Field(default=0, ge=0)
     times: int = Field(default=1, ge=1)
 
 
@@ -49,6 +52,7 @@ class Latency(BaseModel):
 class _Fault:
     status: int | None  # None closes the connection without an answer
     retry_after: float | None = None
+    hang: bool = False  # no answer at all: the client times out
 
 
 @dataclass
@@ -58,13 +62,15 @@ class _FaultState:
     latency_ms: int = 0
 
     def add(self, script: FaultScript) -> None:
-        faults = [_Fault(None)] * script.drop + [
-            _Fault(status, script.retry_after) for status in script.statuses
+        faults = [
+            *[_Fault(None)] * script.drop,
+            *[_Fault(None, hang=True)] * script.hang,
+            *[_Fault(status, script.retry_after) for status in script.statuses],
         ]
         self.scripts.setdefault(script.route, deque()).extend(faults * script.times)
 
-    def next_fault(self, route_key: str) -> _Fault | None:
-        for key in (route_key, ANY_ROUTE):
+    def next_fault(self, path_key: str, route_key: str) -> _Fault | None:
+        for key in (path_key, route_key, ANY_ROUTE):
             if self.scripts.get(key):
                 return self.scripts[key].popleft()
         return None
@@ -125,9 +131,11 @@ class _FaultMiddleware:
         self.state.counters[route_key] += 1
         if self.state.latency_ms:
             await asyncio.sleep(self.state.latency_ms / 1000)
-        fault = self.state.next_fault(route_key)
+        fault = self.state.next_fault(f"{scope['method']} {scope['path']}", route_key)
         if fault is None:
             await self.app(scope, receive, send)
+        elif fault.hang:
+            await _disconnected(receive)
         elif fault.status is None:
             await _drop_connection(receive, send)
         else:
@@ -155,5 +163,9 @@ async def _drop_connection(receive: Receive, send: Send) -> None:
     if transport is None:
         raise RuntimeError("dropping a connection needs the sandbox to run under uvicorn")
     transport.close()
+    await _disconnected(receive)
+
+
+async def _disconnected(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass

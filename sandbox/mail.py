@@ -27,7 +27,7 @@ class MailCatcher:
         self.messages: list[EmailMessage] = []
         self.refusing = False
         self._lock = threading.Lock()
-        self._controller = Controller(self, hostname=host, port=self.port)
+        self._controller: Controller | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refusing:
@@ -43,11 +43,17 @@ class MailCatcher:
         return "250 OK"
 
     def start(self) -> MailCatcher:
-        self._controller.start()
+        """Listen on the catcher's port; a stopped catcher starts again there, keeping its mail."""
+        if self._controller is None:
+            self._controller = Controller(self, hostname=self.host, port=self.port)
+            self._controller.start()
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        """Close the port: senders find no server until ``start()``."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     def subjects(self) -> list[str]:
         with self._lock:

@@ -37,6 +37,8 @@ import psycopg  # noqa: E402
 import pytest  # noqa: E402
 
 PG_ADMIN_DSN = f"postgresql://{_PG_SERVER}/postgres"
+# Loaded by every process of the session, so that the one that prints has the faults' table.
+pytest_plugins = ["tests.faults.summary"]
 
 
 def _admin(statement: str) -> None:
