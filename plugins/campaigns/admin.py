@@ -61,7 +61,7 @@ def administer(
 ) -> dict[str, Any]:
     """Carry out one manual operation and write its audit row; what was done.
 
-    A refused operation (Refused) changes nothing and writes no audit row; a reset and its
+    A refused operation (Refused) changes nothing and writes no audit row; each change and its
     audit row are one transaction.
     """
     from campaigns.hooks.retry_state import ManualOperation
@@ -85,9 +85,11 @@ def administer(
                 raise Refused("set a retry limit: give the limit (a whole number, at least 1)")
             limit = max_retries if action == SET_RETRY_LIMIT else None
             details |= {"previous_max_retries": found["a1_max_retries"], "max_retries": limit}
-            state.set_max_retries(campaign_id, limit)
+            operation = ManualOperation(performed_by, action, details, run_id)
+            audit_id = state.set_max_retries_recorded(operation, campaign_id, limit)
+            if audit_id is None:  # found a moment ago: its row was deleted by hand since
+                raise Refused(f"campaign {campaign!r} is no longer tracked; nothing was changed")
             touched = [campaign_id]
-            audit_id = state.record_manual_operation(performed_by, action, touched, details, run_id)
     log.info(
         "%s by %s: %d campaigns (%s); audit row %d",
         ACTIONS[action],

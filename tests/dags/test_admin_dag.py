@@ -171,6 +171,25 @@ def test_a_reset_and_its_audit_row_are_one_transaction(tracking_db_url, uid):
     assert (row["performed_by"], row["campaign_ids"]) == ("ops", [failed])
 
 
+def test_a_retry_limit_and_its_audit_row_are_one_transaction(tracking_db_url, uid):
+    """An audit row that cannot be written leaves the campaign's limit as it was."""
+    campaign = f"{uid}-limited"
+    state = seed(campaign)
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        state.set_max_retries_recorded(ManualOperation(None, "set_retry_limit"), campaign, 5)
+    assert state.get_a1_retry_status(campaign).state.max_retries is None
+
+    audit_id = state.set_max_retries_recorded(
+        ManualOperation("ops", "set_retry_limit", run_id=f"{uid}-run"), campaign, 5
+    )
+    assert state.get_a1_retry_status(campaign).state.max_retries == 5
+    [row] = state.run_query("manual_operations", run_id=f"{uid}-run", limit=10)
+    assert (row["id"], row["campaign_ids"]) == (audit_id, [campaign])
+    operation = ManualOperation("ops", "set_retry_limit", run_id=f"{uid}-other")
+    assert state.set_max_retries_recorded(operation, f"{uid}-nowhere", 5) is None
+    assert state.run_query("manual_operations", run_id=f"{uid}-other", limit=10) == []
+
+
 def test_a_reset_of_campaigns_failed_long_ago_that_finds_none_records_nothing(tracking_db_url, uid):
     failed = f"{uid}-failed"
     state = seed(failed, failed=(failed,))

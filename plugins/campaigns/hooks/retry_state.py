@@ -317,14 +317,18 @@ class RetryStateHook(PostgresHook):
 
     def set_max_retries(self, campaign_id: str, max_retries: int | None) -> bool:
         """Set (or with None clear) a campaign's own consecutive-error limit; False if unknown."""
-        if max_retries is not None and max_retries < 1:
-            raise ValueError("a campaign's retry limit must be at least 1")
         with self._cursor() as cursor:
-            cursor.execute(
-                sql.load("retry_state/set_max_retries"),
-                {"campaign_id": campaign_id, "max_retries": max_retries},
-            )
-            return cursor.fetchone() is not None
+            return _set_max_retries(cursor, campaign_id, max_retries)
+
+    def set_max_retries_recorded(
+        self, operation: ManualOperation, campaign_id: str, max_retries: int | None
+    ) -> int | None:
+        """Set (or clear) the limit and write the audit row in one transaction: the row's id,
+        or None (nothing written) if the campaign is unknown."""
+        with self._cursor() as cursor:
+            if not _set_max_retries(cursor, campaign_id, max_retries):
+                return None
+            return _record(cursor, operation, [campaign_id])
 
     # Notifications
 
@@ -419,6 +423,16 @@ def _reset(cursor: Any, campaign_ids: Sequence[str], all_failed: bool) -> list[s
         {"campaign_ids": list(campaign_ids), "all_failed": all_failed},
     )
     return sorted(row["campaign_id"] for row in cursor.fetchall())
+
+
+def _set_max_retries(cursor: Any, campaign_id: str, max_retries: int | None) -> bool:
+    if max_retries is not None and max_retries < 1:
+        raise ValueError("a campaign's retry limit must be at least 1")
+    cursor.execute(
+        sql.load("retry_state/set_max_retries"),
+        {"campaign_id": campaign_id, "max_retries": max_retries},
+    )
+    return cursor.fetchone() is not None
 
 
 def _record(cursor: Any, operation: ManualOperation, campaign_ids: Sequence[str]) -> int:
