@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from campaigns import sql
-from campaigns.hooks.retry_state import MigrationChanged, RetryStateHook
+from campaigns.hooks.retry_state import ManualOperation, MigrationChanged, RetryStateHook
 from campaigns.rules import Action, CheckResult, Outcome, RetrySettings, RetryState
 
 EMPTY = CheckResult(Outcome.EMPTY)
@@ -311,7 +311,10 @@ def test_asset_ledger(hook, new_ids):
 
 def test_manual_operation_audit(hook, new_ids, tracking_db_url):
     ids = new_ids(2)
-    op = hook.record_manual_operation("alice", "reset", ids, {"reason": "assets fixed"}, "manual-1")
+    track(hook, ids)
+    operation = ManualOperation("alice", "reset", {"reason": "assets fixed"}, "manual-1")
+    reset, op = hook.reset_recorded(operation, ids)
+    assert reset == sorted(ids)
     row = count_rows(
         tracking_db_url,
         "SELECT row(performed_by, operation, campaign_ids, details->>'reason', run_id)::text"

@@ -395,20 +395,7 @@ class RetryStateHook(PostgresHook):
             )
             return cursor.rowcount == 1
 
-    # Manual operations and operators' queries
-
-    def record_manual_operation(
-        self,
-        performed_by: str,
-        operation: str,
-        campaign_ids: Sequence[str],
-        details: Mapping[str, Any] | None = None,
-        run_id: str | None = None,
-    ) -> int:
-        """Write an audit row for a manual operation; its id."""
-        with self._cursor() as cursor:
-            audit = ManualOperation(performed_by, operation, details or {}, run_id)
-            return _record(cursor, audit, campaign_ids)
+    # Operators' queries
 
     def run_query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run one of the operators' queries in ``include/sql/queries/``; its rows as dicts."""
