@@ -6,12 +6,12 @@ the app sees the request. Control routes, not counted:
 
 - ``GET /_sandbox/counters`` -> ``{route key: n}``; ``POST /_sandbox/counters/reset``
 - ``POST /_sandbox/faults`` ``{"route": key or "*", "statuses": [429, 500], "retry_after": s,
-  "drop": n, "hang": n, "times": n}``: ``drop`` closed connections, then ``hang`` requests left
-  unanswered until the client gives up (its timeout), then one answer per status, the whole
-  script ``times`` times; each matching request consumes one entry (a script for the request's
-  own path, e.g. ``"GET /2.0/folders/123/items"``, before the route's, before ``"*"``), then
-  requests pass through again. A status answers with ``error_body(status)`` and ``Retry-After``
-  when given.
+  "drop": n, "hang": n, "body": {...}, "times": n}``: ``drop`` closed connections, then ``hang``
+  requests left unanswered until the client gives up (its timeout), then one answer per status,
+  the whole script ``times`` times; each matching request consumes one entry (a script for the
+  request's own path, e.g. ``"GET /2.0/folders/123/items"``, before the route's, before
+  ``"*"``), then requests pass through again. A status answers with the script's ``body`` (any
+  JSON) if it has one, else ``error_body(status)``, and ``Retry-After`` when given.
 - ``POST /_sandbox/latency`` ``{"ms": 100}`` delays every other request.
 - ``DELETE /_sandbox/faults`` clears faults and latency.
 """
@@ -23,6 +23,7 @@ import json
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
@@ -41,6 +42,7 @@ class FaultScript(BaseModel):
     retry_after: float | None = None
     drop: int = Field(default=0, ge=0)
     hang: int = Field(default=0, ge=0)
+    body: Any = None
     times: int = Field(default=1, ge=1)
 
 
@@ -53,6 +55,7 @@ class _Fault:
     status: int | None  # None closes the connection without an answer
     retry_after: float | None = None
     hang: bool = False  # no answer at all: the client times out
+    body: Any = None  # what a status answers instead of the error body
 
 
 @dataclass
@@ -65,7 +68,7 @@ class _FaultState:
         faults = [
             *[_Fault(None)] * script.drop,
             *[_Fault(None, hang=True)] * script.hang,
-            *[_Fault(status, script.retry_after) for status in script.statuses],
+            *[_Fault(status, script.retry_after, body=script.body) for status in script.statuses],
         ]
         self.scripts.setdefault(script.route, deque()).extend(faults * script.times)
 
@@ -149,7 +152,8 @@ class _FaultMiddleware:
         return f"{scope['method']} {scope['path']}"
 
     async def answer(self, fault: _Fault, send: Send) -> None:
-        body = json.dumps(self.error_body(fault.status)).encode()
+        answer = self.error_body(fault.status) if fault.body is None else fault.body
+        body = json.dumps(answer).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         if fault.retry_after is not None:
             headers.append((b"Retry-After", f"{fault.retry_after:g}".encode()))

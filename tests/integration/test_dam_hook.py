@@ -213,6 +213,39 @@ def test_unreadable_metadata_is_reported_per_campaign(start_dam, connect):
     assert bad["no-name"] == "the campaign name is missing or empty"
 
 
+UNREADABLE_ANSWERS = {
+    "sign-in": ("POST", "sessions", {"session_resource": {}}),
+    "import": ("POST", "assets", {"job_handle": {"job_id": None}}),
+    "folder children": (
+        "GET",
+        "folders/{folder_id}/children",
+        {"folder_children": {"asset_list": [{"name": "x"}], "total_child_count": 1}},
+    ),
+    "status change": ("PUT", "assets/state", "<html>a proxy's page</html>"),
+}
+CALLS = {
+    "sign-in": lambda hook: hook.get_campaigns("A1"),
+    "import": lambda hook: hook.import_asset("c020", "a.bin", [b"abc"]),
+    "folder children": lambda hook: hook.list_folder_children("c020"),
+    "status change": lambda hook: hook.move_campaign("c020", "A1", "A2"),
+}
+
+
+@pytest.mark.parametrize("what", UNREADABLE_ANSWERS)
+def test_an_unreadable_answer_fails_once_naming_it(what, sandbox: DamSandbox, connect):
+    """An answer of the right status but not of the API's shape: a DamError saying which answer,
+    not retried (the DAM in front is not the one this hook speaks to), nothing changed."""
+    method, route, body = UNREADABLE_ANSWERS[what]
+    sandbox.add_faults(method, route, [200], body=body)
+
+    with pytest.raises(DamError, match=f"the DAM's {what} answer is unreadable: "):
+        CALLS[what](connect(sandbox.url))
+
+    assert sandbox.count(method, route) == 1
+    found = sandbox.campaign("c020")
+    assert (found["status"], found["locked_by"], found["imported"]) == ("A1", None, [])
+
+
 def test_move_campaign(sandbox: DamSandbox, connect):
     connect(sandbox.url).move_campaign("c001", "A1", "A2")
 

@@ -242,19 +242,28 @@ class DamHook(BaseHook):
             headers={"Content-Type": upload.content_type},
             folder_id=folder_id,
         )
-        return str(response.json()["job_handle"]["job_id"])
+        return str(_read(response, "import", ("job_handle", "job_id"), str | int))
 
     def list_folder_children(self, folder_id: str) -> list[dict]:
         """The assets in a DAM folder, over all pages: asset id, name, data type and size."""
 
         def children_page(after: int) -> tuple[list[dict], int]:
-            found = self._call(
+            response = self._call(
                 "GET",
                 f"folders/{path_segment(folder_id, FOLDER)}/children",
                 params={"load_type": "metadata", "after": after, "limit": self.settings.page_size},
                 folder_id=folder_id,
-            ).json()["folder_children"]
-            return found.get("asset_list") or [], found["total_child_count"]
+            )
+            answer = _json(response, "folder children")
+            children = _dig(answer, "folder_children", "asset_list") or []
+            total = _dig(answer, "folder_children", "total_child_count")
+            if (
+                not isinstance(children, list)
+                or type(total) is not int
+                or not all(isinstance(child, dict) and child.get("asset_id") for child in children)
+            ):
+                raise _unreadable("folder children", answer)
+            return children, total
 
         return [
             {
@@ -368,8 +377,11 @@ class DamHook(BaseHook):
             data={"action": action, "selection_context": json.dumps(selection)},
             folder_id=campaign_id,
         )
-        result = response.json()["bulk_asset_result_representation"]["bulk_asset_result"]
-        return campaign_id not in (result.get("failed_object_list") or [])
+        keys = ("bulk_asset_result_representation", "bulk_asset_result")
+        failed = _read(response, "status change", keys, dict).get("failed_object_list") or []
+        if not isinstance(failed, list):
+            raise _unreadable("status change", response.json())
+        return campaign_id not in failed
 
     def _call(
         self, method: str, path: str, *, folder_id: str | None = None, **request: Any
@@ -401,14 +413,16 @@ class DamHook(BaseHook):
             }
             response = self._send("POST", "sessions/oauth2/token", data=form)
             _raise_for_status(response)
-            token = response.json()["token_info"]["oauth_token"]["accessToken"]
+            keys = ("token_info", "oauth_token", "accessToken")
+            token = _read(response, "sign-in", keys, str)
             mask_secret(token)
             self.session.headers["Authorization"] = f"Bearer {token}"
         else:
             form = {"username": settings.login, "password": settings.password}
             response = self._send("POST", "sessions", data=form)
             _raise_for_status(response)
-            session_id = str(response.json()["session_resource"]["session"]["id"])
+            keys = ("session_resource", "session", "id")
+            session_id = str(_read(response, "sign-in", keys, str | int))
             mask_secret(session_id)
             if cookie := self.session.cookies.get("JSESSIONID"):
                 mask_secret(cookie)
@@ -545,16 +559,34 @@ def _paged(fetch_page: Callable[[int], tuple[list[dict], int]]) -> Iterator[dict
 
 def _search_page(response: requests.Response) -> tuple[list[Any], int]:
     """The hits of one search answer and the total; DamError when the answer is unreadable."""
-    try:
-        answer = response.json()
-    except (ValueError, RecursionError) as error:
-        raise DamError(f"the DAM's search answer is not JSON: {response.text[:200]!r}") from error
+    answer = _json(response, "search")
     result = _dig(answer, "search_result_resource")
     hits = _dig(result, "asset_list")
     total = _dig(result, "search_result", "total_hit_count")
     if not isinstance(result, dict) or not isinstance(hits, list | None) or type(total) is not int:
-        raise DamError(f"the DAM's search answer is unreadable: {_short(answer, 200)}")
+        raise _unreadable("search", answer)
     return hits or [], total
+
+
+def _json(response: requests.Response, what: str) -> Any:
+    """A DAM answer's JSON; DamError naming the answer (``what``) when it is not JSON."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError) as error:
+        raise DamError(f"the DAM's {what} answer is not JSON: {response.text[:200]!r}") from error
+
+
+def _unreadable(what: str, answer: Any) -> DamError:
+    return DamError(f"the DAM's {what} answer is unreadable: {_short(answer, 200)}")
+
+
+def _read(response: requests.Response, what: str, keys: tuple[str, ...], kind: Any) -> Any:
+    """The value under ``keys`` in a DAM answer, of type ``kind``; DamError when it is not."""
+    answer = _json(response, what)
+    value = _dig(answer, *keys)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise _unreadable(what, answer)
+    return value
 
 
 def _dig(value: Any, *keys: str) -> Any:
