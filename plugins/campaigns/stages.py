@@ -42,7 +42,8 @@ def fetch_campaigns() -> dict[str, list[dict[str, Any]]]:
     from campaigns.hooks.dam import DamHook
     from campaigns.hooks.retry_state import RetryStateHook
 
-    found = DamHook().get_campaigns(WAITING_STATUS)
+    with DamHook() as dam:
+        found = dam.get_campaigns(WAITING_STATUS)
     campaigns = [asdict(campaign) for campaign in found.campaigns]
     state = RetryStateHook()
     state.upsert_campaigns(campaigns)

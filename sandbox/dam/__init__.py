@@ -11,7 +11,8 @@ search also finds, from `fixture.asset(...)`).
 Control routes besides the shared counters and faults: `POST /_sandbox/campaigns` (a campaign
 dict), `GET`/`DELETE /_sandbox/campaigns/{id}` (status, lock holder and imported assets with
 name, size and sha1), `PUT /_sandbox/campaigns/{id}/status` `{"status"}`,
-`PUT /_sandbox/campaigns/{id}/lock` `{"user"}` (null releases), and
+`PUT /_sandbox/campaigns/{id}/lock` `{"user"}` (null releases), `GET /_sandbox/sessions`
+(`{"open": n}`: sessions and tokens not signed out or expired), and
 `POST /_sandbox/sessions/expire` `{"after_requests": n}` (0: now; n: right after the next n
 signed-in calls). Bad input for the hook: `POST /_sandbox/search-answers` `[{"status", "body"
 or "text"}]` queues answers the next searches get verbatim (`DELETE` drops them), and

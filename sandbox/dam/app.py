@@ -345,6 +345,10 @@ def _control_routes(state: DamState) -> APIRouter:
         folder.locked_by = holder.user
         return folder.as_control_view()
 
+    @router.get("/sessions")
+    async def open_sessions() -> dict[str, int]:
+        return {"open": len(state.sessions)}
+
     @router.post("/sessions/expire", status_code=204)
     async def expire_sessions(expiry: SessionExpiry) -> None:
         state.expire_sessions(expiry.after_requests)

@@ -198,6 +198,20 @@ def test_one_run_reaches_all_five_actions(make_world, uid):
     assert len(world.mail.messages) == 3
 
 
+def test_each_dam_session_is_signed_out(make_world, uid):
+    """One sign-in for the fetch and one per ``reset`` batch, each signed out when its task
+    ends: a DAM counts open sessions against its licences, and a poll every 3 minutes adds up."""
+    ready = [
+        Campaign(f"{uid}-ready-{n}", folder="assets", assets={f"{n}.jpg": 100}) for n in range(4)
+    ]
+    world = make_world([*ready, Campaign(f"{uid}-empty")])
+    run = world.run(campaigns_per_task=2)
+    assert str(run.state) == "success"
+    assert all(world.dam_campaign(c.campaign_id)["status"] == "A2" for c in ready)
+    sign_ins = world.dam.control("GET", "counters")["POST /otmmapi/{version}/sessions"]
+    assert (sign_ins, world.dam.control("GET", "sessions")) == (3, {"open": 0})
+
+
 def test_clearing_a_finished_run_changes_nothing(make_world, uid):
     empty = Campaign(f"{uid}-empty")
     missing = Campaign(f"{uid}-missing", folder="no_master_assets")

@@ -282,8 +282,14 @@ class DamHook(BaseHook):
             return False, str(error)
         return True, f"Signed in to the DAM at {self.settings.base_url}"
 
+    def __enter__(self) -> DamHook:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def close(self) -> None:
-        """Sign out and release the HTTP session."""
+        """Sign out and release the HTTP session (a DAM counts open sessions against licences)."""
         if "session" not in self.__dict__:
             return
         if self._signed_in and self.settings.auth == "session":

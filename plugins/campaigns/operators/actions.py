@@ -142,14 +142,20 @@ class ResetCampaignOperator(CampaignActionOperator):
 
     ui_color = "#dff5e1"
 
-    def act(self, campaign: dict[str, Any], context: Any) -> None:
+    def execute(self, context: Any) -> list[str]:
+        """The batch with one DAM session (signed out at the end) and one Box client."""
         from campaigns.hooks.box import BoxHook
         from campaigns.hooks.dam import DamHook
         from campaigns.hooks.retry_state import RetryStateHook
 
+        rate = run_settings(context["params"]).box_requests_per_minute_per_task
+        self.state, self.box = RetryStateHook(), BoxHook(requests_per_minute=rate)
+        with DamHook() as self.dam:
+            return super().execute(context)
+
+    def act(self, campaign: dict[str, Any], context: Any) -> None:
         settings = run_settings(context["params"])
-        rate = settings.box_requests_per_minute_per_task
-        state, dam, box = RetryStateHook(), DamHook(), BoxHook(requests_per_minute=rate)
+        state, dam, box = self.state, self.dam, self.box
         campaign_id = campaign["campaign_id"]
         imported = {(a["box_file_id"], a["sha1"]) for a in state.get_imported_assets(campaign_id)}
         in_dam = {
