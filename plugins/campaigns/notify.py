@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import make_msgid
 from functools import cache
 from pathlib import Path
@@ -81,15 +83,19 @@ def render_email(template: str, **context: Any) -> Email:
     )
 
 
-def build_message(email: Email, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
-    """A multipart/alternative message, plain text first."""
-    message = EmailMessage()
-    message["Subject"] = email.subject
+def build_message(email: Email, sender: str, recipients: tuple[str, ...]) -> MIMEMultipart:
+    """A multipart/alternative message, plain text first.
+
+    Python's newer ``EmailMessage`` folds a long non-ASCII subject with the space between two
+    encoded words, where every reader drops it (RFC 2047, 6.2); ``Header`` keeps spaces inside.
+    """
+    message = MIMEMultipart("alternative")
+    message["Subject"] = Header(email.subject, "utf-8")
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
+    message.attach(MIMEText(email.text, "plain", "utf-8"))
+    message.attach(MIMEText(email.html, "html", "utf-8"))
     return message
 
 

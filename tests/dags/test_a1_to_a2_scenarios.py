@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import RECIPIENTS, Campaign, task_states
 
 from campaigns.rules import CheckResult, Outcome, RetrySettings
+from tests.dags.world import RECIPIENTS, Campaign, task_states
 
 ITEMS = "GET /2.0/folders/{folder_id}/items"
 WARNING = "⚠️ Campaign in A1 with no assets yet"

@@ -8,11 +8,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import parsed_dag
 
 from campaigns.admin import ACTIONS, Refused, administer
 from campaigns.hooks.retry_state import ManualOperation, RetryStateHook
 from campaigns.rules import CheckResult, Outcome, RetrySettings
+from tests.dags.world import parsed_dag
 
 FIRST_RUN = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
 _RUN_SLOTS = itertools.count()

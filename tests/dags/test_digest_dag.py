@@ -10,7 +10,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import RECIPIENTS, parsed_dag
 
 from campaigns.digest import stuck_for
 from campaigns.hooks.retry_state import RetryStateHook
@@ -18,6 +17,7 @@ from campaigns.rules import CheckResult, Outcome, RetrySettings
 from sandbox.connections import smtp_connection
 from sandbox.mail import MailCatcher
 from tests.conftest import throwaway_database
+from tests.dags.world import RECIPIENTS, parsed_dag
 
 FIRST_RUN = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 _RUN_SLOTS = itertools.count()

@@ -12,12 +12,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import Campaign, task_states
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from campaigns.admin import AUTO_RESET_BY, AUTO_RESET_FAILED
 from sandbox.server import run_in_thread
+from tests.dags.world import Campaign, task_states
 
 WARNING = "⚠️ Campaign in A1 with no assets yet"
 MISSING = "Assets folder not found (tried Master Assets)"

@@ -1,7 +1,5 @@
-"""The DAG-run world of tests/dags for the suites outside it (fuzz, security).
-
-Imported here, tests/dags/conftest.py is a module of its own with its own run counter: its runs
-get logical dates of their own, so they never reuse a run of tests/dags.
+"""The DAG-run world of tests/dags (``tests/dags/world.py``) for the suites outside it (fuzz,
+security): the same world, its runs dated years later, so they never reuse a run of tests/dags.
 """
 
 from __future__ import annotations
@@ -11,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.dags import conftest as dag_world
-from tests.dags.conftest import a1_to_a2_dag, make_world  # noqa: F401 (fixtures)
+from tests.dags import world as dag_world
+from tests.dags.world import a1_to_a2_dag, make_world  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from sandbox.connections import box_connection, dam_connection
 from sandbox.dam import fixture as dam_fixture
 from sandbox.dam.app import create_app as create_dam_app
 from sandbox.server import RunningServer, run_in_thread
-from tests.dags.conftest import Campaign, build_fixture, task_states
+from tests.dags.world import Campaign, build_fixture, task_states
 from tests.integration._dam_fixtures import TlsFiles
 
 CAMPAIGN = "tls-1"
