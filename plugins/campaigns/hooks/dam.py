@@ -383,10 +383,11 @@ class DamHook(BaseHook):
             data={"action": action, "selection_context": json.dumps(selection)},
             folder_id=campaign_id,
         )
-        keys = ("bulk_asset_result_representation", "bulk_asset_result")
-        failed = _read(response, "status change", keys, dict).get("failed_object_list") or []
-        if not isinstance(failed, list):
-            raise _unreadable("status change", response.json())
+        answer = _json(response, "status change")
+        result = _dig(answer, "bulk_asset_result_representation", "bulk_asset_result")
+        failed = _dig(result, "failed_object_list") or []
+        if not isinstance(result, dict) or not isinstance(failed, list):
+            raise _unreadable("status change", answer)
         return campaign_id not in failed
 
     def _call(

@@ -148,14 +148,14 @@ class ResetCampaignOperator(CampaignActionOperator):
         from campaigns.hooks.dam import DamHook
         from campaigns.hooks.retry_state import RetryStateHook
 
-        rate = run_settings(context["params"]).box_requests_per_minute_per_task
+        self.pipeline_settings = run_settings(context["params"])
+        rate = self.pipeline_settings.box_requests_per_minute_per_task
         self.state, self.box = RetryStateHook(), BoxHook(requests_per_minute=rate)
         with DamHook() as self.dam:
             return super().execute(context)
 
     def act(self, campaign: dict[str, Any], context: Any) -> None:
-        settings = run_settings(context["params"])
-        state, dam, box = self.state, self.dam, self.box
+        settings, state, dam, box = self.pipeline_settings, self.state, self.dam, self.box
         campaign_id = campaign["campaign_id"]
         imported = {(a["box_file_id"], a["sha1"]) for a in state.get_imported_assets(campaign_id)}
         in_dam = {
