@@ -30,7 +30,7 @@ def box_connection(url: str, **extras: Any) -> dict[str, Any]:
 def dam_connection(url: str, **extras: Any) -> dict[str, Any]:
     """Session sign-in with the sandbox's user and its field ids; short retry backoff."""
     return {
-        "conn_type": "http",
+        "conn_type": "otmm",
         "host": url,
         "login": dam.USER,
         "password": dam.PASSWORD,
@@ -38,6 +38,8 @@ def dam_connection(url: str, **extras: Any) -> dict[str, Any]:
             "status_field": dam.STATUS_FIELD,
             "number_field": dam.NUMBER_FIELD,
             "box_folder_field": dam.BOX_FOLDER_FIELD,
+            "metadata_model_id": dam.MODEL_ID,
+            "security_policy_ids": list(dam.SECURITY_POLICY_IDS),
             "max_attempts": 3,
             "backoff": 0.01,
             "timeout": 10,

@@ -34,3 +34,7 @@ class BadCampaignData(CampaignError):
 
 class StatusChangeRefused(CampaignError):
     """The DAM refused to move a campaign: locked elsewhere, or no longer at the expected status."""
+
+
+class CampaignLocked(StatusChangeRefused):
+    """Someone holds the campaign folder's lock in the DAM: work in progress, tried next poll."""

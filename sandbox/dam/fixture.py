@@ -9,6 +9,9 @@ STATUS_FIELD = "ACME.FIELD.CAMPAIGN STATUS"
 NUMBER_FIELD = "ACME.FIELD.CAMPAIGN NUMBER"
 BOX_FOLDER_FIELD = "ACME.FIELD.BOX FOLDER ID"
 DOMAIN_VALUE = "com.artesia.metadata.DomainValue"
+# What the site gives imported assets: the pipeline's connection names them.
+MODEL_ID = "ACME.MODEL.MASTER ASSET"
+SECURITY_POLICY_IDS = ("1", "42")
 
 USER = "svc"
 PASSWORD = "svc-password"

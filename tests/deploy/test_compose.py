@@ -19,8 +19,9 @@ import dotenv
 import pytest
 import yaml
 
+from campaigns.connection_fields import DAM
 from campaigns.hooks.box import BoxHook
-from campaigns.hooks.dam import FIELD_EXTRAS, DamHook
+from campaigns.hooks.dam import DamHook
 from campaigns.hooks.retry_state import RetryStateHook
 from campaigns.settings import PipelineSettings
 from deploy import sandbox_env
@@ -317,7 +318,7 @@ def test_the_env_example_holds_no_secret_and_well_formed_connections():
             assert conn["conn_type"] == hooks[name.removeprefix("AIRFLOW_CONN_").lower()]
             assert conn.get("password", "") == "", name
     dam = json.loads(ENV_EXAMPLE["AIRFLOW_CONN_DAM_DEFAULT"])
-    assert set(FIELD_EXTRAS) <= set(dam["extra"])
+    assert {e.name for e in DAM.extras if e.required} <= set(dam["extra"])
 
 
 def test_the_generated_sandbox_env_reads_back_with_fresh_secrets(tmp_path):

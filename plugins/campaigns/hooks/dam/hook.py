@@ -1,0 +1,273 @@
+"""DamHook: finds campaigns by status, moves them and imports assets, over the DAM contract."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import cached_property
+from typing import IO, Any
+
+import requests
+from airflow.sdk import BaseHook
+
+from campaigns.errors import BadCampaignData, CampaignError, CampaignLocked, StatusChangeRefused
+from campaigns.hooks.dam import answers, signin
+from campaigns.hooks.dam.answers import Campaign, DamCampaigns, dig, json_of, unreadable
+from campaigns.hooks.dam.settings import DamSettings
+from campaigns.hooks.dam.transport import DamTransport, raise_for_status
+from campaigns.hooks.dam.upload import MultipartUpload
+from campaigns.hooks.wire import path_segment
+
+FOLDER = "campaign folder"
+
+
+class DamHook(BaseHook):
+    """Finds campaigns by status, moves them to another status and imports assets into them."""
+
+    conn_name_attr = "dam_conn_id"
+    default_conn_name = "dam_default"
+    conn_type = "otmm"
+    hook_name = "OpenText Media Management"
+
+    def __init__(self, dam_conn_id: str = default_conn_name, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.dam_conn_id = dam_conn_id
+        self._signed_in = False
+
+    @cached_property
+    def settings(self) -> DamSettings:
+        return DamSettings.from_connection(self.get_connection(self.dam_conn_id))
+
+    @cached_property
+    def transport(self) -> DamTransport:
+        return DamTransport(self.settings, self.log)
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session, with the connection's TLS settings."""
+        return self.transport.session
+
+    def get_campaigns(self, status: str) -> DamCampaigns:
+        """Every campaign at `status`, over all pages; those with unreadable metadata in `bad`."""
+        settings = self.settings
+        condition = {
+            "type": "com.artesia.search.SearchScalarCondition",
+            "metadata_field_id": settings.status_field,
+            "relational_operator_id": settings.search_operator_id,
+            "relational_operator_name": "is",
+            "value": status,
+        }
+        form = {
+            "load_type": "metadata",
+            "level_of_detail": "slim",
+            "limit": settings.page_size,
+            "search_condition_list": json.dumps(
+                {"search_condition_list": {"search_condition": [condition]}}
+            ),
+            "metadata_to_return": ",".join(
+                [settings.status_field, settings.number_field, settings.box_folder_field]
+            ),
+        }
+        if settings.search_config_id:
+            form["search_config_id"] = settings.search_config_id
+
+        def search_page(after: int) -> tuple[list[Any], int]:
+            return answers.search_page(
+                self._call("POST", "search/text", data={**form, "after": after})
+            )
+
+        campaigns, bad, seen = [], [], set()
+        for hit in answers.paged(search_page):
+            if isinstance(hit, dict) and hit.get("data_type") != "CONTAINER":
+                continue
+            try:
+                campaign = self._campaign(hit)
+            except BadCampaignData as problem:
+                bad.append(problem)
+                continue
+            # Paging through a result set that changes meanwhile can repeat a hit: the first counts.
+            if campaign.campaign_id not in seen:
+                campaigns.append(campaign)
+                seen.add(campaign.campaign_id)
+        return DamCampaigns(campaigns, bad)
+
+    def move_campaign(self, campaign_id: str, from_status: str, to_status: str) -> None:
+        """Move a campaign from `from_status` to `to_status` under a lock; already there is fine."""
+        locked = self._set_lock(campaign_id, "lock")
+        try:
+            self._change_status(campaign_id, from_status, to_status, locked)
+        except BaseException:
+            try:
+                self._set_lock(campaign_id, "unlock")
+            except CampaignError as error:
+                self.log.warning("Could not unlock campaign %s: %s", campaign_id, error)
+            raise
+        self._set_lock(campaign_id, "unlock")
+
+    def import_asset(
+        self,
+        folder_id: str,
+        name: str,
+        content: Iterable[bytes] | IO[bytes],
+        size: int | None = None,
+        metadata: dict | None = None,
+    ) -> str:
+        """Stream `content` into the DAM folder as an asset named `name`; returns the job id."""
+        asset = {"asset_resource": {"asset": {"name": name, "metadata": metadata or {}}}}
+        manifest = {"upload_manifest": {"master_files": [{"file": {"file_name": name}}]}}
+        upload = MultipartUpload(
+            {
+                "asset_representation": json.dumps(asset),
+                "parent_folder_id": folder_id,
+                "manifest": json.dumps(manifest),
+            },
+            name,
+            content,
+            size,
+        )
+        response = self._call(
+            "POST",
+            "assets",
+            data=upload.body,
+            headers={"Content-Type": upload.content_type},
+            folder_id=folder_id,
+        )
+        return str(answers.read(response, "import", ("job_handle", "job_id"), str | int))
+
+    def list_folder_children(self, folder_id: str) -> list[dict]:
+        """The assets in a DAM folder, over all pages: asset id, name, data type and size."""
+
+        def children_page(after: int) -> tuple[list[dict], int]:
+            response = self._call(
+                "GET",
+                f"folders/{path_segment(folder_id, FOLDER)}/children",
+                params={"load_type": "metadata", "after": after, "limit": self.settings.page_size},
+                folder_id=folder_id,
+            )
+            answer = json_of(response, "folder children")
+            children = dig(answer, "folder_children", "asset_list") or []
+            total = dig(answer, "folder_children", "total_child_count")
+            if (
+                not isinstance(children, list)
+                or type(total) is not int
+                or not all(isinstance(child, dict) and child.get("asset_id") for child in children)
+            ):
+                raise unreadable("folder children", answer)
+            return children, total
+
+        return [
+            {
+                "asset_id": child["asset_id"],
+                "name": child.get("name"),
+                "data_type": child.get("data_type"),
+                "size": (child.get("master_content_info") or {}).get("content_size"),
+            }
+            for child in answers.paged(children_page)
+        ]
+
+    def test_connection(self) -> tuple[bool, str]:
+        try:
+            self._sign_in()
+        except Exception as error:
+            return False, str(error)
+        finally:
+            self.close()
+        return True, f"Signed in to the DAM at {self.settings.base_url}"
+
+    def __enter__(self) -> DamHook:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Sign out and release the HTTP session (a DAM counts open sessions against licences)."""
+        if "transport" not in self.__dict__ or not self.transport.opened:
+            return
+        if self._signed_in:
+            signin.sign_out(self.transport)
+        self._signed_in = False
+        self.transport.close()
+
+    def _campaign(self, asset: Any) -> Campaign:
+        settings = self.settings
+        return answers.campaign_from(
+            asset, settings.status_field, settings.number_field, settings.box_folder_field
+        )
+
+    def _change_status(
+        self, campaign_id: str, from_status: str, to_status: str, locked: bool
+    ) -> None:
+        folder_path = f"folders/{path_segment(campaign_id, FOLDER)}"
+        response = self._call(
+            "GET", folder_path, params={"load_type": "metadata"}, folder_id=campaign_id
+        )
+        metadata = dig(response.json(), "folder_resource", "folder", "metadata")
+        try:
+            status = answers.identifier(
+                answers.field_value(answers.fields(metadata), self.settings.status_field)
+            )
+        except answers.UnreadableField as error:
+            raise StatusChangeRefused(f"campaign {campaign_id}: status {error}") from error
+        if status == to_status:
+            self.log.info("Campaign %s is already at %s", campaign_id, to_status)
+            return
+        if not locked:
+            raise CampaignLocked(
+                f"campaign {campaign_id} is locked by someone else in the DAM; it stays at {status}"
+            )
+        if status != from_status:
+            raise StatusChangeRefused(
+                f"campaign {campaign_id} is at {status or 'no status'}, no longer at {from_status}"
+            )
+        status_value = {"value": {"type": "string", "value": to_status}}
+        edit = {"id": self.settings.status_field, "type": answers.FIELD_TYPE, "value": status_value}
+        self._call(
+            "PATCH",
+            folder_path,
+            json={"edited_folder": {"data": {"metadata": [edit]}}},
+            folder_id=campaign_id,
+        )
+
+    def _set_lock(self, campaign_id: str, action: str) -> bool:
+        """Lock or unlock a campaign folder; False when someone else holds its lock."""
+        selection = {
+            "selection_context_param": {
+                "selection_context": {
+                    "asset_ids": [campaign_id],
+                    "type": "com.artesia.asset.selection.AssetIdsSelectionContext",
+                    "include_descendants": "NONE",
+                }
+            }
+        }
+        response = self._call(
+            "PUT",
+            "assets/state",
+            data={"action": action, "selection_context": json.dumps(selection)},
+            folder_id=campaign_id,
+        )
+        answer = json_of(response, "status change")
+        result = dig(answer, "bulk_asset_result_representation", "bulk_asset_result")
+        failed = dig(result, "failed_object_list") or []
+        if not isinstance(result, dict) or not isinstance(failed, list):
+            raise unreadable("status change", answer)
+        return campaign_id not in failed
+
+    def _call(
+        self, method: str, path: str, *, folder_id: str | None = None, **request: Any
+    ) -> requests.Response:
+        """A signed-in DAM call, signing in again once if the session expired; errors mapped."""
+        if not self._signed_in:
+            self._sign_in()
+        response = self.transport.send(method, path, **request)
+        if response.status_code == 401:
+            self.log.info("The DAM session expired; signing in again")
+            self._sign_in()
+            response = self.transport.send(method, path, **request)
+        raise_for_status(response, folder_id)
+        return response
+
+    def _sign_in(self) -> None:
+        self._signed_in = False
+        signin.sign_in(self.transport)
+        self._signed_in = True

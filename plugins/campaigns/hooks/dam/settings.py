@@ -1,0 +1,69 @@
+"""The DAM connection read once into a typed value: its host, sign-in and extras."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from campaigns.connection_fields import DAM, ConnectionSettingError
+
+
+@dataclass(frozen=True)
+class DamSettings:
+    """The DAM connection, read once; the extras as `campaigns.connection_fields.DAM` declares."""
+
+    conn_id: str
+    base_url: str
+    login: str
+    password: str = field(repr=False)
+    auth: str = "session"
+    status_field: str = ""
+    number_field: str = ""
+    box_folder_field: str = ""
+    metadata_model_id: str | None = None
+    security_policy_ids: tuple[str, ...] = ()
+    import_template_id: str | None = None
+    search_operator_id: str = "ARTESIA.OPERATOR.CHAR.IS"
+    search_config_id: str | None = None
+    otds_url: str | None = None
+    otds_resource_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    client_cert: str | None = None
+    client_cert_password: str | None = field(default=None, repr=False)
+    verify: bool | str = True
+    api_version: str = "v6"
+    page_size: int = 100
+    timeout: float | tuple[float, float] = (10.0, 120.0)
+    max_attempts: int = 5
+    backoff: float = 1.0
+
+    @classmethod
+    def from_connection(cls, conn: Any) -> DamSettings:
+        """The connection's settings; ConnectionSettingError names the extra to fix."""
+        values = DAM.read(conn.conn_id, conn.extra_dejson)
+        if not values["import_template_id"]:
+            for name in ("metadata_model_id", "security_policy_ids"):
+                if not values[name]:
+                    raise ConnectionSettingError(
+                        "DAM",
+                        conn.conn_id,
+                        name,
+                        "is missing: imports need the metadata model and the security policies "
+                        "(or an import_template_id that supplies them)",
+                    )
+        return cls(
+            conn_id=conn.conn_id,
+            base_url=_base_url(conn),
+            login=conn.login or "",
+            password=conn.password or "",
+            **values,
+        )
+
+
+def _base_url(conn: Any) -> str:
+    host = (conn.host or "").rstrip("/")
+    if "://" in host:
+        return host
+    port = f":{conn.port}" if conn.port else ""
+    return f"{conn.schema or 'https'}://{host}{port}"
