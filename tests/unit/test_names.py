@@ -12,12 +12,22 @@ from campaigns.names import comparable, comparable_id, shown
 # Every space separator Unicode has, and the characters that print as nothing.
 SPACES = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Zs"] + ["\t", "\n"]
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+
+
+def _case_round_trips(word: str) -> bool:
+    """Whether changing the word's case keeps its letters (not so for Turkish dotless i: I)."""
+    return all(
+        change(word).casefold() == word.casefold()
+        for change in (str.upper, str.lower, str.swapcase)
+    )
+
+
 WORDS = st.lists(
     st.text(
         alphabet=st.characters(categories=("Lu", "Ll", "Nd"), max_codepoint=0x2FFF),
         min_size=1,
         max_size=8,
-    ),
+    ).filter(_case_round_trips),
     min_size=1,
     max_size=4,
 )
