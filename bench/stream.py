@@ -137,7 +137,16 @@ def _plain_copy(box_url: str, dam_url: str):
         boundary = secrets.token_hex(16)
         name = f"plain {FILE_NAME}"
         fields = {
-            "asset_representation": json.dumps({"asset_resource": {"asset": {"name": name}}}),
+            "asset_representation": json.dumps(
+                {
+                    "asset_resource": {
+                        "asset": {
+                            "metadata_model_id": dam.MODEL_ID,
+                            "security_policy_list": [{"id": p} for p in dam.SECURITY_POLICY_IDS],
+                        }
+                    }
+                }
+            ),
             "parent_folder_id": CAMPAIGN_ID,
             "manifest": json.dumps({"upload_manifest": {"master_files": []}}),
         }

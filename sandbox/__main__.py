@@ -1,4 +1,8 @@
-"""`python -m sandbox serve --fixture FILE`: the Box and DAM sandboxes on 127.0.0.1 until killed."""
+"""`python -m sandbox serve --fixture FILE`: the Box and DAM sandboxes on 127.0.0.1 until killed.
+
+`--dam-variant NAME` serves the DAM as that site variant (`sandbox.dam.fixture.VARIANTS`); the
+pipeline's DAM connection then needs the variant's extras.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import requests
 
 from sandbox.box.app import create_app as create_box_app
 from sandbox.dam.app import create_app as create_dam_app
+from sandbox.dam.fixture import VARIANTS, with_variant
 from sandbox.server import run_in_thread
 
 
@@ -22,9 +27,16 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--box-port", type=int, default=0)
     serve.add_argument("--dam-port", type=int, default=0)
     serve.add_argument("--latency-ms", type=int, default=0, help="added to every request")
+    serve.add_argument(
+        "--dam-variant",
+        choices=sorted(VARIANTS),
+        help="serve the DAM as this site variant (default: the fixture's own options)",
+    )
     args = parser.parse_args(argv)
 
     fixture = json.loads(args.fixture.read_text())
+    if args.dam_variant:
+        fixture["dam"] = with_variant(fixture.get("dam", {}), args.dam_variant)
     # Blocked before the server threads start, so only the wait below receives them.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     servers = {

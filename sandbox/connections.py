@@ -28,23 +28,31 @@ def box_connection(url: str, **extras: Any) -> dict[str, Any]:
 
 
 def dam_connection(url: str, **extras: Any) -> dict[str, Any]:
-    """Session sign-in with the sandbox's user and its field ids; short retry backoff."""
+    """Session sign-in with the sandbox's user and its field ids, imports with the site's model
+    and policies (the strict site, the sandbox's default); short retry backoff.
+
+    ``extras`` are a variant's (``sandbox.dam.fixture.VARIANTS``) or a test's; with auth otds,
+    OTDS is the sandbox itself unless ``otds_url`` says otherwise.
+    """
+    extra = {
+        "status_field": dam.STATUS_FIELD,
+        "number_field": dam.NUMBER_FIELD,
+        "box_folder_field": dam.BOX_FOLDER_FIELD,
+        "metadata_model_id": dam.MODEL_ID,
+        "security_policy_ids": list(dam.SECURITY_POLICY_IDS),
+        "max_attempts": 3,
+        "backoff": 0.01,
+        "timeout": 10,
+        **extras,
+    }
+    if extra.get("auth") == "otds":
+        extra.setdefault("otds_url", url)
     return {
         "conn_type": "otmm",
         "host": url,
         "login": dam.USER,
         "password": dam.PASSWORD,
-        "extra": {
-            "status_field": dam.STATUS_FIELD,
-            "number_field": dam.NUMBER_FIELD,
-            "box_folder_field": dam.BOX_FOLDER_FIELD,
-            "metadata_model_id": dam.MODEL_ID,
-            "security_policy_ids": list(dam.SECURITY_POLICY_IDS),
-            "max_attempts": 3,
-            "backoff": 0.01,
-            "timeout": 10,
-            **extras,
-        },
+        "extra": extra,
     }
 
 

@@ -16,13 +16,13 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sandbox.dam.fixture import DOMAIN_VALUE, MODEL_ID, SECURITY_POLICY_IDS
 from sandbox.dam.state import CampaignFolder, DamState, ImportedAsset, Session
 from sandbox.faults import install_faults
 
 API_VERSIONS = ("v4", "v5", "v6")
 COOKIE = "JSESSIONID"
 SCALAR_CONDITION = "com.artesia.search.SearchScalarCondition"
-IS_OPERATOR = "ARTESIA.OPERATOR.CHAR.IS"
 MAX_FIELD_BYTES = 1 << 20
 
 
@@ -55,6 +55,8 @@ def create_app(fixture: dict) -> FastAPI:
     app.state.dam = state
     app.include_router(_api_routes(state))
     app.include_router(_control_routes(state))
+    if state.site["otds"] is not None:
+        app.include_router(_otds_routes(state))
 
     @app.exception_handler(DamFault)
     async def dam_fault(request: Request, fault: DamFault) -> JSONResponse:
@@ -105,6 +107,10 @@ def _api_routes(state: DamState) -> APIRouter:
         session = state.session_for(secret, requested_by)
         if session is None:
             raise DamFault(401, "The session has expired or is not valid; sign in again")
+        if session.otds_ticket is not None and request.headers.get("otdstoken") != (
+            session.otds_ticket
+        ):
+            raise DamFault(401, "This session signed in with OTDS: send its OTDSToken header")
         return session
 
     def campaign_folder(quoted_id: str) -> CampaignFolder:
@@ -119,27 +125,46 @@ def _api_routes(state: DamState) -> APIRouter:
     router = APIRouter(prefix="/otmmapi/{version}", dependencies=[Depends(known_version)])
     SignedIn = Annotated[Session, Depends(signed_in)]
 
-    @router.post("/sessions")
-    async def sign_in(
-        username: Annotated[str, Form()], password: Annotated[str, Form()], response: Response
-    ) -> dict:
-        if state.users.get(username) != password:
-            raise DamFault(401, "Invalid user name or password")
-        secret, session = state.open_session(username)
+    def session_resource(user: str, response: Response, otds_ticket: str | None = None) -> dict:
+        secret, session = state.open_session(user, otds_ticket)
         response.set_cookie(COOKIE, secret, path="/otmmapi", httponly=True)
         return {
             "session_resource": {
                 "session": {
                     "id": session.session_id,
                     "message_digest": hashlib.sha256(secret.encode()).hexdigest(),
-                    "login_name": username,
-                    "user_id": str(list(state.users).index(username) + 1001),
+                    "login_name": user,
+                    "user_id": str(list(state.users).index(user) + 1001),
                 }
             }
         }
 
+    @router.post("/sessions")
+    async def sign_in(
+        username: Annotated[str, Form()], password: Annotated[str, Form()], response: Response
+    ) -> dict:
+        if state.users.get(username) != password:
+            raise DamFault(401, "Invalid user name or password")
+        return session_resource(username, response)
+
+    @router.get("/sessions")
+    async def otds_sign_in(request: Request, response: Response) -> dict:
+        token = request.headers.get("otdstoken")
+        ticket = state.ticket(token)
+        if ticket is None:
+            raise DamFault(401, "The OTDSToken header holds no valid OTDS ticket; sign in again")
+        wanted = (state.site["otds"] or {}).get("resource_id")
+        if ticket.resource_id != wanted:
+            raise DamFault(
+                401, f"OTMM takes only a resource ticket for {wanted}, not a user's ticket"
+            )
+        return session_resource(ticket.user, response, token)
+
     @router.delete("/sessions", status_code=204)
-    async def sign_out(request: Request, session: SignedIn) -> None:
+    async def sign_out(request: Request) -> None:
+        if not state.site["sign_out"]:
+            raise DamFault(405, "Method Not Allowed: this site has no sign-out")
+        await signed_in(request)
         state.sessions.pop(_credentials(request)[0] or "", None)
 
     @router.post("/sessions/oauth2/token")
@@ -179,9 +204,18 @@ def _api_routes(state: DamState) -> APIRouter:
         if state.search_answers:
             secret = _credentials(request)[0] or ""
             return state.search_answers.popleft().response(session.session_id, secret)
-        field_id, value = _scalar_condition(search_condition_list)
+        needed_config = state.site["search_config_id"]
+        if needed_config is not None and search_config_id != needed_config:
+            raise DamFault(
+                400,
+                f"This site's searches need search_config_id {needed_config}, "
+                f"not {search_config_id}",
+            )
+        field_id, operator, value = _scalar_condition(search_condition_list)
+        if operator != state.site["search_operator_id"]:
+            raise DamFault(400, f"Unsupported relational_operator_id {operator}")
         only = set(metadata_to_return.split(",")) if metadata_to_return else None
-        hits = state.search(field_id, value, only)
+        hits = state.search(field_id, value, operator.endswith(".CONTAINS"), only)
         page = hits[after : after + limit]
         return {
             "search_result_resource": {
@@ -203,8 +237,7 @@ def _api_routes(state: DamState) -> APIRouter:
         imported = campaign_folder(folder_id).imported
         return {
             "folder_children": {
-                "asset_list": [_imported_json(i) for i in imported[after : after + limit]],
-                "total_child_count": len(imported),
+                "asset_list": [_imported_json(i) for i in imported[after : after + limit]]
             }
         }
 
@@ -221,7 +254,8 @@ def _api_routes(state: DamState) -> APIRouter:
             attribute = state.attribute_of(field_id)
             if attribute is None:
                 raise DamFault(400, f"Unknown metadata field {field_id}")
-            setattr(folder, attribute, value)
+            lookup = attribute == "status" and state.site["status_kind"] == "lookup"
+            setattr(folder, attribute, _edited_text(field_id, value, lookup))
             folder.metadata.pop(field_id, None)
             folder.missing = [missing for missing in folder.missing if missing != field_id]
         return {"folder_resource": {"folder": state.folder_json(folder)}}
@@ -248,8 +282,8 @@ def _api_routes(state: DamState) -> APIRouter:
             }
         }
 
-    @router.post("/assets", status_code=202)
-    async def import_asset(request: Request, session: SignedIn) -> dict:
+    @router.post("/assets")
+    async def import_asset(request: Request, session: SignedIn) -> JSONResponse:
         content_type, options = parse_options_header(request.headers.get("content-type"))
         if content_type != b"multipart/form-data" or b"boundary" not in options:
             raise DamFault(400, "An import is a multipart/form-data request")
@@ -260,19 +294,65 @@ def _api_routes(state: DamState) -> APIRouter:
         representation = _json_field(body.fields, "asset_representation")
         asset = representation.get("asset_resource", {}).get("asset", {})
         folder = campaign_folder(body.text("parent_folder_id"))
-        _json_field(body.fields, "manifest")
+        master_file = _master_file(_json_field(body.fields, "manifest"))
+        template = body.fields.get("import_template_id", b"").decode() or None
+        policies = _policy_ids(asset.get("security_policy_list"))
+        if state.site["imports_need_model"]:
+            _check_import_model(asset.get("metadata_model_id"), policies, template, state)
         folder.imported.append(
             ImportedAsset(
                 asset_id=uuid.uuid4().hex,
-                name=asset.get("name") or body.file_name,
+                name=master_file.get("file_name") or body.file_name,
                 size=body.size,
                 sha1=body.sha1.hexdigest(),
                 metadata=asset.get("metadata") or {},
+                file_type=master_file.get("file_type"),
+                metadata_model_id=asset.get("metadata_model_id"),
+                security_policy_ids=policies,
+                import_template_id=template,
             )
         )
         # Recorded, then answered late: a client that dies meanwhile never hears of its import.
         await asyncio.sleep(state.import_delay_seconds)
-        return {"job_handle": {"job_id": str(uuid.uuid4().int % 10**9)}}
+        job = {"job_handle": {"job_id": str(uuid.uuid4().int % 10**9)}}
+        return JSONResponse(job, status_code=state.site["import_status"])
+
+    return router
+
+
+class OtdsCredentials(BaseModel):
+    """OTDS's sign-in body, in its own field names."""
+
+    userName: str
+    password: str
+    ticketType: str = "OTDSTICKET"
+
+
+class OtdsResourceTicket(BaseModel):
+    ticket: str
+    targetResourceId: str
+
+
+def _otds_routes(state: DamState) -> APIRouter:
+    """OpenText Directory Services: a user's ticket, and a ticket for the OTMM resource."""
+    router = APIRouter(prefix="/otdsws/rest/authentication", tags=["otds"])
+
+    @router.post("/credentials")
+    async def credentials(given: OtdsCredentials) -> dict:
+        if state.users.get(given.userName) != given.password:
+            raise DamFault(401, "Invalid user name or password")
+        ticket = state.issue_ticket(given.userName)
+        return {"ticket": ticket, "userId": given.userName, "resourceID": None, "token": None}
+
+    @router.post("/resource/ticketforresource")
+    async def ticket_for_resource(given: OtdsResourceTicket) -> dict:
+        ticket = state.ticket(given.ticket)
+        if ticket is None or ticket.resource_id is not None:
+            raise DamFault(401, "The ticket is not a valid user's ticket; sign in again")
+        if given.targetResourceId != state.site["otds"]["resource_id"]:
+            raise DamFault(404, f"No resource {given.targetResourceId} in OTDS")
+        resource_ticket = state.issue_ticket(ticket.user, given.targetResourceId)
+        return {"ticket": resource_ticket, "resourceID": given.targetResourceId}
 
     return router
 
@@ -384,25 +464,75 @@ def _credentials(request: Request) -> tuple[str | None, str | None]:
     return request.cookies.get(COOKIE), request.headers.get("x-requested-by", "")
 
 
-def _scalar_condition(search_condition_list: str) -> tuple[str, str]:
+def _scalar_condition(search_condition_list: str) -> tuple[str, str, str]:
+    """The one condition's field id, operator id and value."""
     try:
         conditions = json.loads(search_condition_list)["search_condition_list"]["search_condition"]
         (condition,) = conditions
         if condition["type"] != SCALAR_CONDITION:
             raise DamFault(400, f"Unsupported condition type {condition['type']}")
-        if condition["relational_operator_id"] != IS_OPERATOR:
-            raise DamFault(400, f"Unsupported operator {condition['relational_operator_id']}")
-        return condition["metadata_field_id"], condition["value"]
+        return (
+            condition["metadata_field_id"],
+            condition["relational_operator_id"],
+            condition["value"],
+        )
     except (ValueError, KeyError, TypeError) as error:
         raise DamFault(400, f"Unreadable search_condition_list: {error!r}") from error
 
 
 def _edited_fields(edited: dict) -> dict[str, Any]:
+    """The edited fields' values by field id, each as sent (`value.value`)."""
     try:
         elements = edited["edited_folder"]["data"]["metadata"]
-        return {element["id"]: element["value"]["value"]["value"] for element in elements}
+        return {element["id"]: element["value"]["value"] for element in elements}
     except (KeyError, TypeError) as error:
         raise DamFault(400, f"Unreadable edited_folder: {error!r}") from error
+
+
+def _edited_text(field_id: str, value: Any, lookup: bool) -> Any:
+    """The text an edit writes; 400 unless it has the field's shape (a lookup's DomainValue)."""
+    shape = DOMAIN_VALUE if lookup else "string"
+    if not isinstance(value, dict) or value.get("type") != shape:
+        kind = "a lookup field: it takes a DomainValue" if lookup else "a text field"
+        raise DamFault(400, f"Field {field_id} is {kind}, not {json.dumps(value)}")
+    held = value.get("field_value") if lookup else value
+    if not isinstance(held, dict) or "value" not in held:
+        raise DamFault(400, f"Unreadable value of field {field_id}: {json.dumps(value)}")
+    return held["value"]
+
+
+def _master_file(manifest: dict) -> dict:
+    """The manifest's one master file: its file name and MIME type, where given."""
+    try:
+        return manifest["upload_manifest"]["master_files"][0]["file"]
+    except (KeyError, IndexError, TypeError):
+        return {}
+
+
+def _policy_ids(policies: Any) -> list[str]:
+    try:
+        return [str(policy["id"]) for policy in policies or ()]
+    except (KeyError, TypeError) as error:
+        raise DamFault(400, f"Unreadable security_policy_list: {error!r}") from error
+
+
+def _check_import_model(
+    model_id: Any, policies: list[str], template: str | None, state: DamState
+) -> None:
+    """400 unless the import names the site's model and known policies, or a known template."""
+    if template is not None:
+        if template not in state.site["import_templates"]:
+            raise DamFault(400, f"Unknown import template {template} (import_template_id)")
+        return
+    if model_id is None:
+        raise DamFault(400, "The import names no metadata model (metadata_model_id)")
+    if model_id != MODEL_ID:
+        raise DamFault(400, f"Unknown metadata model {model_id} (metadata_model_id)")
+    if not policies:
+        raise DamFault(400, "The import names no security policy (security_policy_list)")
+    unknown = [policy for policy in policies if policy not in SECURITY_POLICY_IDS]
+    if unknown:
+        raise DamFault(400, f"Unknown security policy {', '.join(unknown)} (security_policy_list)")
 
 
 def _selected_ids(selection_context: str) -> list[str]:

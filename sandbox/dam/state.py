@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sandbox.dam.fixture import asset, campaign, dam, typed
+from sandbox.dam.fixture import SITE_OPTIONS, asset, campaign, dam, domain_value, typed
 
 FIELD_TYPE = "com.artesia.metadata.MetadataField"
 LAST_UPDATED = "2026-04-28T10:12:00Z"
@@ -17,11 +17,17 @@ ATTRIBUTES = {"status": "status", "number": "number", "box_folder": "box_folder_
 
 @dataclass
 class ImportedAsset:
+    """An asset imported into a campaign folder, with what its import named."""
+
     asset_id: str
     name: str
     size: int
     sha1: str
     metadata: dict
+    file_type: str | None = None
+    metadata_model_id: str | None = None
+    security_policy_ids: list[str] = field(default_factory=list)
+    import_template_id: str | None = None
 
 
 @dataclass
@@ -49,6 +55,15 @@ class Session:
     user: str
     started: float = field(default_factory=time.monotonic)
     requests: int = 0
+    # Opened with an OTDS ticket: later calls must send it as OTDSToken.
+    otds_ticket: str | None = None
+
+
+@dataclass
+class OtdsTicket:
+    user: str
+    resource_id: str | None = None  # None: a user's ticket, not one for a resource
+    issued: float = field(default_factory=time.monotonic)
 
 
 class DamState:
@@ -61,6 +76,8 @@ class DamState:
         self.oauth_clients: dict[str, str] = config["oauth_clients"]
         self.session_ttl_seconds: float | None = config["session_ttl_seconds"]
         self.session_max_requests: int | None = config["session_max_requests"]
+        # The site variant: see `sandbox.dam.fixture.dam`.
+        self.site: dict[str, Any] = {option: config[option] for option in SITE_OPTIONS}
         self.campaigns: dict[str, CampaignFolder] = {}
         for entry in config["campaigns"]:
             self.add_campaign(entry)
@@ -68,6 +85,7 @@ class DamState:
             entry["id"]: asset(**_renamed_id(entry, "asset_id")) for entry in config["assets"]
         }
         self.sessions: dict[str, Session] = {}
+        self.otds_tickets: dict[str, OtdsTicket] = {}
         self.expire_countdown: int | None = None
         # Served verbatim, one a search, before the fixture's own answers: bad input for the hook.
         self.search_answers: deque[Any] = deque()
@@ -83,12 +101,28 @@ class DamState:
 
     # Sessions
 
-    def open_session(self, user: str) -> tuple[str, Session]:
+    def open_session(self, user: str, otds_ticket: str | None = None) -> tuple[str, Session]:
         """A new session for `user` and the secret (cookie or token) that names it."""
-        session = Session(session_id=secrets.randbelow(900_000_000) + 100_000_000, user=user)
+        session_id = secrets.randbelow(900_000_000) + 100_000_000
+        session = Session(session_id=session_id, user=user, otds_ticket=otds_ticket)
         secret = secrets.token_urlsafe(24)
         self.sessions[secret] = session
         return secret, session
+
+    def issue_ticket(self, user: str, resource_id: str | None = None) -> str:
+        """A new OTDS ticket for `user`, or for `user` at the resource `resource_id`."""
+        ticket = f"*OTDSSSO*{secrets.token_urlsafe(32)}"
+        self.otds_tickets[ticket] = OtdsTicket(user, resource_id)
+        return ticket
+
+    def ticket(self, ticket: str | None) -> OtdsTicket | None:
+        """The live OTDS ticket `ticket`; tickets expire as sessions do."""
+        found = self.otds_tickets.get(ticket or "")
+        ttl = self.session_ttl_seconds
+        if found is not None and ttl is not None and time.monotonic() - found.issued > ttl:
+            del self.otds_tickets[ticket]
+            return None
+        return found
 
     def session_for(self, secret: str | None, requested_by: str | None = None) -> Session | None:
         """The live session named by `secret` (and its `X-Requested-By` id); counts the call."""
@@ -116,17 +150,25 @@ class DamState:
             self.expire_countdown = after_requests
         else:
             self.sessions.clear()
+            self.otds_tickets.clear()
             self.expire_countdown = None
 
     # Search and metadata
 
-    def search(self, field_id: str, value: str, only: set[str] | None = None) -> list[dict]:
-        """Wire representations of the campaigns and plain assets whose field holds `value`."""
+    def search(
+        self, field_id: str, value: str, contains: bool, only: set[str] | None = None
+    ) -> list[dict]:
+        """Wire representations of the campaigns and plain assets whose field holds `value`
+        (or, with `contains`, holds it as part of its text)."""
         attribute = self.attribute_of(field_id)
         if attribute is None:
             return []
-        found = [c for c in self.campaigns.values() if getattr(c, attribute) == value]
-        plain = [a for a in self.assets.values() if attribute == "status" and a["status"] == value]
+
+        def matches(held: str | None) -> bool:
+            return held == value or (contains and held is not None and value in held)
+
+        found = [c for c in self.campaigns.values() if matches(getattr(c, attribute))]
+        plain = [a for a in self.assets.values() if attribute == "status" and matches(a["status"])]
         return [self.folder_json(c, only) for c in found] + [self.asset_json(a) for a in plain]
 
     def attribute_of(self, field_id: str) -> str | None:
@@ -136,9 +178,15 @@ class DamState:
                 return ATTRIBUTES[key]
         return None
 
+    def status_value(self, status: str) -> dict:
+        """A status as the site's status field reads: a lookup's DomainValue, or text."""
+        if self.site["status_kind"] == "lookup":
+            return domain_value(status, f"{status} (lookup)")
+        return typed(status)
+
     def folder_json(self, folder: CampaignFolder, only: set[str] | None = None) -> dict:
         values: dict[str, Any] = {
-            self.fields["status"]: typed(folder.status),
+            self.fields["status"]: self.status_value(folder.status),
             self.fields["number"]: typed(folder.number),
             self.fields["box_folder"]: typed(folder.box_folder_id),
             **folder.metadata,
@@ -184,7 +232,7 @@ class DamState:
                         "id": "ACME.CATEGORY.CAMPAIGN",
                         "type": "com.artesia.metadata.MetadataCategory",
                         "metadata_element_list": [
-                            _field(self.fields["status"], typed(plain["status"]))
+                            _field(self.fields["status"], self.status_value(plain["status"]))
                         ],
                     }
                 ]

@@ -200,11 +200,12 @@ def test_one_run_reaches_all_five_actions(make_world, uid):
 
 def test_each_dam_session_is_signed_out(make_world, uid):
     """One sign-in for the fetch and one per ``reset`` batch, each signed out when its task
-    ends: a DAM counts open sessions against its licences, and a poll every 3 minutes adds up."""
+    ends (on a site that has sign-out): a DAM counts open sessions against its licences, and a
+    poll every 3 minutes adds up."""
     ready = [
         Campaign(f"{uid}-ready-{n}", folder="assets", assets={f"{n}.jpg": 100}) for n in range(4)
     ]
-    world = make_world([*ready, Campaign(f"{uid}-empty")])
+    world = make_world([*ready, Campaign(f"{uid}-empty")], dam_variant="sign_out")
     run = world.run(campaigns_per_task=2)
     assert str(run.state) == "success"
     assert all(world.dam_campaign(c.campaign_id)["status"] == "A2" for c in ready)

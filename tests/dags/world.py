@@ -146,8 +146,8 @@ def task_states(dag_run: Any) -> dict[str, dict[int, str]]:
     return states
 
 
-def build_fixture(campaigns: Iterable[Campaign]) -> dict[str, Any]:
-    """The sandboxes' fixture for these campaigns."""
+def build_fixture(campaigns: Iterable[Campaign], dam_variant: str = "strict") -> dict[str, Any]:
+    """The sandboxes' fixture for these campaigns, the DAM as the site variant `dam_variant`."""
     parts, dam_campaigns = [], []
     for c in campaigns:
         if c.folder in ("empty", "assets"):
@@ -167,7 +167,8 @@ def build_fixture(campaigns: Iterable[Campaign]) -> dict[str, Any]:
                 missing=c.missing,
             )
         )
-    return {"box": box_fixture.box_fixture(*parts), "dam": dam_fixture.dam(dam_campaigns)}
+    site = dam_fixture.VARIANTS[dam_variant]["site"]
+    return {"box": box_fixture.box_fixture(*parts), "dam": dam_fixture.dam(dam_campaigns, **site)}
 
 
 def parsed_dag(file_name: str, dag_id: str) -> Any:
@@ -191,17 +192,21 @@ def a1_to_a2_dag(airflow_db: None, tracking_db_url: str) -> Any:
 
 @pytest.fixture
 def make_world(a1_to_a2_dag: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Start the sandboxes holding ``campaigns`` and point every connection at them."""
+    """Start the sandboxes holding ``campaigns`` and point every connection at them; the DAM is
+    the strict site (``dam_variant`` names another of ``sandbox.dam.fixture.VARIANTS``)."""
     started: list[Any] = []
 
-    def make(campaigns: Iterable[Campaign], **settings: Any) -> World:
-        fixture = build_fixture(campaigns)
+    def make(campaigns: Iterable[Campaign], dam_variant: str = "strict", **settings: Any) -> World:
+        fixture = build_fixture(campaigns, dam_variant)
         box = Sandbox(run_in_thread(create_box_app(fixture)))
         dam = Sandbox(run_in_thread(create_dam_app(fixture)))
         mail = MailCatcher().start()
         started.extend([box.server, dam.server, mail])
         monkeypatch.setenv("AIRFLOW_CONN_BOX_DEFAULT", json.dumps(box_connection(box.url)))
-        monkeypatch.setenv("AIRFLOW_CONN_DAM_DEFAULT", json.dumps(dam_connection(dam.url)))
+        extras = dam_fixture.VARIANTS[dam_variant]["extras"]
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_DAM_DEFAULT", json.dumps(dam_connection(dam.url, **extras))
+        )
         monkeypatch.setenv(
             "AIRFLOW_CONN_SMTP_DEFAULT", json.dumps(smtp_connection(mail.host, mail.port))
         )

@@ -39,18 +39,27 @@ def dam_hook(
     return DamHook(conn_id)
 
 
-def start_dam_server(dam: dict, **uvicorn_options: Any) -> DamSandbox:
-    """A DAM sandbox serving `dam` (a `fixture.dam(...)` value) on 127.0.0.1."""
+def start_dam_server(
+    dam: dict, extras: dict[str, Any] | None = None, **uvicorn_options: Any
+) -> DamSandbox:
+    """A DAM sandbox serving `dam` (a `fixture.dam(...)` value) on 127.0.0.1; `extras` are the
+    connection extras its site variant needs (`fixture.VARIANTS`)."""
     server = run_in_thread(create_app({"dam": dam}), **uvicorn_options)
-    return DamSandbox(server, verify=uvicorn_options.get("ssl_ca_certs", True))
+    verify = uvicorn_options.get("ssl_ca_certs", True)
+    return DamSandbox(server, dam, extras or {}, verify=verify)
 
 
 class DamSandbox:
-    """The running sandbox's URL and its control API."""
+    """The running sandbox's URL, its `dam` part, the connection extras its variant needs (both
+    as started) and its control API."""
 
-    def __init__(self, server: RunningServer, verify: bool | str = True):
+    def __init__(
+        self, server: RunningServer, dam: dict, extras: dict[str, Any], verify: bool | str = True
+    ):
         self.server = server
         self.url = server.url
+        self.dam = dam
+        self.extras = extras
         self._http = requests.Session()
         self._verify = verify
 
@@ -63,6 +72,22 @@ class DamSandbox:
 
     def count(self, method: str, route: str) -> int:
         return self.counters().get(f"{method} /otmmapi/{{version}}/{route}", 0)
+
+    def otds_count(self, route: str) -> int:
+        return self.counters().get(f"POST /otdsws/rest/authentication/{route}", 0)
+
+    def sign_ins(self) -> int:
+        """Sessions opened: OTDS opens them with GET /sessions, the others with POST."""
+        return self.count("GET" if self.extras.get("auth") == "otds" else "POST", "sessions")
+
+    def reset_counters(self) -> None:
+        self._control("POST", "counters/reset")
+
+    def open_sessions(self) -> int:
+        return self._control("GET", "sessions").json()["open"]
+
+    def delay_imports(self, seconds: float) -> None:
+        self._control("PUT", "imports/delay", json={"seconds": seconds})
 
     def add_faults(self, method: str, route: str, statuses: list[int], **script: Any) -> None:
         key = f"{method} /otmmapi/{{version}}/{route}"

@@ -5,8 +5,8 @@ settings, the HTTP transport, sign-in, reading answers, and the multipart upload
 """
 
 from campaigns.hooks.dam.answers import Campaign, DamCampaigns
-from campaigns.hooks.dam.hook import DamHook
+from campaigns.hooks.dam.hook import AssetImport, DamHook
 from campaigns.hooks.dam.settings import DamSettings
 from campaigns.hooks.dam.transport import DamError
 
-__all__ = ["Campaign", "DamCampaigns", "DamError", "DamHook", "DamSettings"]
+__all__ = ["AssetImport", "Campaign", "DamCampaigns", "DamError", "DamHook", "DamSettings"]

@@ -79,14 +79,15 @@ def campaign_from(
     return Campaign(campaign_id, number, name, status, box_folder_id)
 
 
-def paged(fetch_page: Callable[[int], tuple[list[dict], int]]) -> Iterator[dict]:
-    """Every item of a paged listing; `fetch_page(after)` answers one page and the total."""
+def paged(fetch_page: Callable[[int], tuple[list[Any], bool]]) -> Iterator[Any]:
+    """Every item of a paged listing; `fetch_page(after)` answers a page and whether it is the
+    last; an empty page is the last too."""
     after = 0
     while True:
-        items, total = fetch_page(after)
+        items, last = fetch_page(after)
         yield from items
         after += len(items)
-        if not items or after >= total:
+        if not items or last:
             return
 
 
@@ -145,6 +146,40 @@ def fields(metadata: Any) -> dict[str, dict]:
         elif isinstance(element.get("id"), str):
             found[element["id"]] = element
     return found
+
+
+def children_page(response: requests.Response) -> list[dict]:
+    """The children of one folder children answer; DamError when the answer is unreadable."""
+    answer = json_of(response, "folder children")
+    listing = dig(answer, "folder_children")
+    children = dig(listing, "asset_list") or []
+    if (
+        not isinstance(listing, dict)
+        or not isinstance(children, list)
+        or not all(isinstance(child, dict) and child.get("asset_id") for child in children)
+    ):
+        raise unreadable("folder children", answer)
+    return children
+
+
+def new_child(children: list[dict], known: set[str], name: str, size: int | None) -> str | None:
+    """The asset id of a child not among `known` named `name`, of `size` where both are known."""
+    for child in children:
+        sizes = (size, child["size"])
+        if (
+            child["asset_id"] not in known
+            and child["name"] == name
+            and (None in sizes or sizes[0] == sizes[1])
+        ):
+            return child["asset_id"]
+    return None
+
+
+def written_value(found: dict[str, dict], field_id: str, text: str) -> dict:
+    """`text` as a field takes it: in the shape it has when read (a lookup's DomainValue)."""
+    if dig(found.get(field_id), "value", "value", "type") == DOMAIN_VALUE:
+        return {"type": DOMAIN_VALUE, "field_value": {"type": "string", "value": text}}
+    return {"type": "string", "value": text}
 
 
 def field_value(found: dict[str, dict], field_id: str) -> Any:

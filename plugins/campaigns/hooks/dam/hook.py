@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 import json
+import mimetypes
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import IO, Any
 
 import requests
 from airflow.sdk import BaseHook
 
-from campaigns.errors import BadCampaignData, CampaignError, CampaignLocked, StatusChangeRefused
+from campaigns.errors import (
+    BadCampaignData,
+    CampaignError,
+    CampaignLocked,
+    StatusChangeRefused,
+    TransientError,
+)
 from campaigns.hooks.dam import answers, signin
 from campaigns.hooks.dam.answers import Campaign, DamCampaigns, dig, json_of, unreadable
 from campaigns.hooks.dam.settings import DamSettings
-from campaigns.hooks.dam.transport import DamTransport, raise_for_status
+from campaigns.hooks.dam.transport import AnswerLost, DamTransport, raise_for_status
 from campaigns.hooks.dam.upload import MultipartUpload
 from campaigns.hooks.wire import path_segment
 
 FOLDER = "campaign folder"
+
+
+@dataclass(frozen=True)
+class AssetImport:
+    """An import the DAM took: its job id, or the asset id when its answer was lost but the
+    asset was found in the folder."""
+
+    job_id: str | None = None
+    asset_id: str | None = None
 
 
 class DamHook(BaseHook):
@@ -47,14 +65,15 @@ class DamHook(BaseHook):
         """The HTTP session, with the connection's TLS settings."""
         return self.transport.session
 
-    def get_campaigns(self, status: str) -> DamCampaigns:
-        """Every campaign at `status`, over all pages; those with unreadable metadata in `bad`."""
+    def search_form(self, status: str) -> dict[str, Any]:
+        """The form of the status search, without its page offset (``after``)."""
         settings = self.settings
+        operator = settings.search_operator_id
         condition = {
             "type": "com.artesia.search.SearchScalarCondition",
             "metadata_field_id": settings.status_field,
-            "relational_operator_id": settings.search_operator_id,
-            "relational_operator_name": "is",
+            "relational_operator_id": operator,
+            "relational_operator_name": operator.rsplit(".", 1)[-1].lower(),
             "value": status,
         }
         form = {
@@ -70,11 +89,17 @@ class DamHook(BaseHook):
         }
         if settings.search_config_id:
             form["search_config_id"] = settings.search_config_id
+        return form
 
-        def search_page(after: int) -> tuple[list[Any], int]:
-            return answers.search_page(
+    def get_campaigns(self, status: str) -> DamCampaigns:
+        """Every campaign at `status`, over all pages; those with unreadable metadata in `bad`."""
+        form = self.search_form(status)
+
+        def search_page(after: int) -> tuple[list[Any], bool]:
+            hits, total = answers.search_page(
                 self._call("POST", "search/text", data={**form, "after": after})
             )
+            return hits, after + len(hits) >= total
 
         campaigns, bad, seen = [], [], set()
         for hit in answers.paged(search_page):
@@ -84,6 +109,9 @@ class DamHook(BaseHook):
                 campaign = self._campaign(hit)
             except BadCampaignData as problem:
                 bad.append(problem)
+                continue
+            # An operator such as CHAR.CONTAINS also finds A10 for A1.
+            if campaign.status != status:
                 continue
             # Paging through a result set that changes meanwhile can repeat a hit: the first counts.
             if campaign.campaign_id not in seen:
@@ -97,12 +125,15 @@ class DamHook(BaseHook):
         try:
             self._change_status(campaign_id, from_status, to_status, locked)
         except BaseException:
-            try:
-                self._set_lock(campaign_id, "unlock")
-            except CampaignError as error:
-                self.log.warning("Could not unlock campaign %s: %s", campaign_id, error)
+            if locked:
+                try:
+                    self._set_lock(campaign_id, "unlock")
+                except CampaignError as error:
+                    self.log.warning("Could not unlock campaign %s: %s", campaign_id, error)
             raise
-        self._set_lock(campaign_id, "unlock")
+        # Another's lock is theirs to release, not ours.
+        if locked:
+            self._set_lock(campaign_id, "unlock")
 
     def import_asset(
         self,
@@ -111,49 +142,52 @@ class DamHook(BaseHook):
         content: Iterable[bytes] | IO[bytes],
         size: int | None = None,
         metadata: dict | None = None,
-    ) -> str:
-        """Stream `content` into the DAM folder as an asset named `name`; returns the job id."""
-        asset = {"asset_resource": {"asset": {"name": name, "metadata": metadata or {}}}}
-        manifest = {"upload_manifest": {"master_files": [{"file": {"file_name": name}}]}}
-        upload = MultipartUpload(
-            {
-                "asset_representation": json.dumps(asset),
-                "parent_folder_id": folder_id,
-                "manifest": json.dumps(manifest),
-            },
-            name,
-            content,
-            size,
-        )
-        response = self._call(
-            "POST",
-            "assets",
-            data=upload.body,
-            headers={"Content-Type": upload.content_type},
-            folder_id=folder_id,
-        )
-        return str(answers.read(response, "import", ("job_handle", "job_id"), str | int))
+    ) -> AssetImport:
+        """Stream `content` into the DAM folder as an asset named `name`.
+
+        An import whose answer is lost (it may have reached the DAM) is looked for among the
+        folder's children before it is sent again: a real DAM would hold it twice.
+        """
+        upload = self._upload(folder_id, name, content, size, metadata)
+        known = {child["asset_id"] for child in self.list_folder_children(folder_id)}
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._call(
+                    "POST",
+                    "assets",
+                    data=upload.body,
+                    headers={"Content-Type": upload.content_type},
+                    folder_id=folder_id,
+                    resend=False,
+                )
+            except AnswerLost as lost:
+                asset_id = self._look_for_import(folder_id, name, size, known, lost)
+                if asset_id is not None:
+                    return AssetImport(asset_id=asset_id)
+                if attempt >= self.settings.max_attempts:
+                    raise TransientError(
+                        f"the import of {name!r} into campaign folder {folder_id} failed "
+                        f"{attempt} times and is not in the folder; {lost}"
+                    ) from lost
+                continue
+            job_id = answers.read(response, "import", ("job_handle", "job_id"), str | int)
+            return AssetImport(job_id=str(job_id))
 
     def list_folder_children(self, folder_id: str) -> list[dict]:
         """The assets in a DAM folder, over all pages: asset id, name, data type and size."""
+        page_size = self.settings.page_size
 
-        def children_page(after: int) -> tuple[list[dict], int]:
+        def children_page(after: int) -> tuple[list[dict], bool]:
             response = self._call(
                 "GET",
                 f"folders/{path_segment(folder_id, FOLDER)}/children",
-                params={"load_type": "metadata", "after": after, "limit": self.settings.page_size},
+                params={"load_type": "metadata", "after": after, "limit": page_size},
                 folder_id=folder_id,
             )
-            answer = json_of(response, "folder children")
-            children = dig(answer, "folder_children", "asset_list") or []
-            total = dig(answer, "folder_children", "total_child_count")
-            if (
-                not isinstance(children, list)
-                or type(total) is not int
-                or not all(isinstance(child, dict) and child.get("asset_id") for child in children)
-            ):
-                raise unreadable("folder children", answer)
-            return children, total
+            children = answers.children_page(response)
+            return children, len(children) < page_size
 
         return [
             {
@@ -166,13 +200,12 @@ class DamHook(BaseHook):
         ]
 
     def test_connection(self) -> tuple[bool, str]:
-        try:
-            self._sign_in()
-        except Exception as error:
-            return False, str(error)
-        finally:
-            self.close()
-        return True, f"Signed in to the DAM at {self.settings.base_url}"
+        """The read-only DAM check (``python -m campaigns.check_dam``): ok when nothing needs
+        fixing, and its findings in short."""
+        from campaigns.check_dam import check  # check_dam imports this module
+
+        report = check(self)
+        return report.exit_code == 0, report.short()
 
     def __enter__(self) -> DamHook:
         return self
@@ -189,6 +222,59 @@ class DamHook(BaseHook):
         self._signed_in = False
         self.transport.close()
 
+    def _upload(
+        self,
+        folder_id: str,
+        name: str,
+        content: Iterable[bytes] | IO[bytes],
+        size: int | None,
+        metadata: dict | None,
+    ) -> MultipartUpload:
+        """The import's multipart body: the site's model and policies (or template), the file."""
+        settings = self.settings
+        asset: dict[str, Any] = {"metadata": metadata or {"metadata_element_list": []}}
+        if settings.metadata_model_id:
+            asset["metadata_model_id"] = settings.metadata_model_id
+        if settings.security_policy_ids:
+            asset["security_policy_list"] = [
+                {"id": int(policy) if policy.isdigit() else policy}
+                for policy in settings.security_policy_ids
+            ]
+        file_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        master_file = {"file": {"file_name": name, "file_type": file_type}}
+        fields = {
+            "asset_representation": json.dumps({"asset_resource": {"asset": asset}}),
+            "parent_folder_id": folder_id,
+            "manifest": json.dumps({"upload_manifest": {"master_files": [master_file]}}),
+        }
+        if settings.import_template_id:
+            fields["import_template_id"] = settings.import_template_id
+        return MultipartUpload(fields, name, file_type, content, size)
+
+    def _look_for_import(
+        self, folder_id: str, name: str, size: int | None, known: set[str], lost: AnswerLost
+    ) -> str | None:
+        """The asset id of the import whose answer was lost, if it landed; looked for a few
+        times, with the backoff between, as the DAM may take a moment to show it."""
+        settings = self.settings
+        self.log.warning(
+            "The DAM's answer to the import of %r was lost (%s); looking for it in campaign "
+            "folder %s before sending it again",
+            name,
+            lost,
+            folder_id,
+        )
+        for look in range(settings.lost_import_looks):
+            if look:
+                time.sleep(settings.backoff * 2 ** (look - 1))
+            children = self.list_folder_children(folder_id)
+            asset_id = answers.new_child(children, known, name, size)
+            if asset_id is not None:
+                self.log.info("The import of %r landed as asset %s", name, asset_id)
+                return asset_id
+        self.log.warning("The import of %r is not in campaign folder %s", name, folder_id)
+        return None
+
     def _campaign(self, asset: Any) -> Campaign:
         settings = self.settings
         return answers.campaign_from(
@@ -202,11 +288,10 @@ class DamHook(BaseHook):
         response = self._call(
             "GET", folder_path, params={"load_type": "metadata"}, folder_id=campaign_id
         )
-        metadata = dig(response.json(), "folder_resource", "folder", "metadata")
+        found = answers.fields(dig(response.json(), "folder_resource", "folder", "metadata"))
+        status_field = self.settings.status_field
         try:
-            status = answers.identifier(
-                answers.field_value(answers.fields(metadata), self.settings.status_field)
-            )
+            status = answers.identifier(answers.field_value(found, status_field))
         except answers.UnreadableField as error:
             raise StatusChangeRefused(f"campaign {campaign_id}: status {error}") from error
         if status == to_status:
@@ -220,8 +305,8 @@ class DamHook(BaseHook):
             raise StatusChangeRefused(
                 f"campaign {campaign_id} is at {status or 'no status'}, no longer at {from_status}"
             )
-        status_value = {"value": {"type": "string", "value": to_status}}
-        edit = {"id": self.settings.status_field, "type": answers.FIELD_TYPE, "value": status_value}
+        status_value = {"value": answers.written_value(found, status_field, to_status)}
+        edit = {"id": status_field, "type": answers.FIELD_TYPE, "value": status_value}
         self._call(
             "PATCH",
             folder_path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from campaigns.connection_fields import DAM, ConnectionSettingError
 
@@ -34,6 +35,7 @@ class DamSettings:
     verify: bool | str = True
     api_version: str = "v6"
     page_size: int = 100
+    lost_import_looks: int = 3
     timeout: float | tuple[float, float] = (10.0, 120.0)
     max_attempts: int = 5
     backoff: float = 1.0
@@ -62,8 +64,9 @@ class DamSettings:
 
 
 def _base_url(conn: Any) -> str:
+    """The OTMM URL: the host as given (a URL or a name), with the port unless the URL has one."""
     host = (conn.host or "").rstrip("/")
-    if "://" in host:
-        return host
-    port = f":{conn.port}" if conn.port else ""
-    return f"{conn.schema or 'https'}://{host}{port}"
+    url = urlsplit(host if "://" in host else f"{conn.schema or 'https'}://{host}")
+    if conn.port and url.port is None:
+        url = url._replace(netloc=f"{url.netloc}:{conn.port}")
+    return urlunsplit(url)

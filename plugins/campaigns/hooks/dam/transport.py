@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 
 from campaigns.errors import FolderError, NotRetryable, StatusChangeRefused, TransientError
 from campaigns.hooks.dam.settings import DamSettings
@@ -30,6 +31,10 @@ class DamError(NotRetryable):
     def __init__(self, message: str, status: int | None = None):
         super().__init__(message)
         self.status = status
+
+
+class AnswerLost(TransientError):
+    """A request that may have reached the DAM, its answer lost: sending it again may repeat it."""
 
 
 class DamTransport:
@@ -70,9 +75,20 @@ class DamTransport:
         return f"{self.settings.base_url}/otmmapi/{self.settings.api_version}/{path}"
 
     def send(
-        self, method: str, path: str, *, data: Any = None, url: str | None = None, **request: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        data: Any = None,
+        url: str | None = None,
+        resend: bool = True,
+        **request: Any,
     ) -> requests.Response:
-        """One DAM call, retried with backoff on 429, 5xx, timeouts and refused connections."""
+        """One DAM call, retried with backoff on 429, 5xx, timeouts and refused connections.
+
+        With `resend` False, a failure after the request may have reached the DAM (a timeout
+        waiting for the answer, a dropped connection, a 5xx) raises AnswerLost instead.
+        """
         settings = self.settings
         url = url or self.api_url(path)
         attempt = 0
@@ -92,11 +108,16 @@ class DamTransport:
                 raise DamError(f"TLS with the DAM at {url} failed: {error}") from error
             except (requests.ConnectionError, requests.Timeout) as error:
                 problem, wait = f"{type(error).__name__}: {error}", None
+                reached = not _not_connected(error)
             else:
                 if response.status_code != 429 and response.status_code < 500:
                     return response
                 problem = f"answered {response.status_code}: {dam_message(response)}"
                 wait = _retry_after(response.headers.get("Retry-After"))
+                # A gateway's 502 or 504, or a 500, may come after the DAM did the work.
+                reached = response.status_code != 429
+            if reached and not resend:
+                raise AnswerLost(f"DAM {method} {path} {problem}")
             if attempt >= settings.max_attempts:
                 raise TransientError(f"DAM {method} {path} failed {attempt} times; {problem}")
             delay = settings.backoff * 2 ** (attempt - 1) if wait is None else wait
@@ -124,6 +145,14 @@ def dam_message(response: requests.Response) -> str:
         return str(response.json()["exception_body"]["message"])
     except (ValueError, KeyError, TypeError):
         return response.text[:200] or response.reason
+
+
+def _not_connected(error: requests.RequestException) -> bool:
+    """Whether a request failed before it went out: no connection could be made."""
+    cause = error.args[0] if error.args else None
+    return isinstance(error, requests.ConnectTimeout) or isinstance(
+        getattr(cause, "reason", None), NewConnectionError
+    )
 
 
 def _retry_after(value: str | None) -> float | None:

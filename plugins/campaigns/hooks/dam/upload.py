@@ -22,6 +22,7 @@ class MultipartUpload:
         self,
         fields: dict[str, str],
         file_name: str,
+        file_type: str,
         content: Iterable[bytes] | IO[bytes],
         size: int | None,
     ):
@@ -29,7 +30,7 @@ class MultipartUpload:
         self.content_type = f"multipart/form-data; boundary={boundary}"
         self._head = b"".join(
             _part_head(boundary, name) + value.encode() + b"\r\n" for name, value in fields.items()
-        ) + _part_head(boundary, "files", file_name)
+        ) + _part_head(boundary, "files", file_name, file_type)
         self._tail = f"\r\n--{boundary}--\r\n".encode()
         self._file_name = file_name
         self._content = content
@@ -72,9 +73,11 @@ class _Sized:
         return self._length
 
 
-def _part_head(boundary: str, name: str, file_name: str | None = None) -> bytes:
+def _part_head(
+    boundary: str, name: str, file_name: str | None = None, file_type: str | None = None
+) -> bytes:
     part = RequestField(name=name, data=b"", filename=file_name)
-    part.make_multipart(content_type="application/octet-stream" if file_name else None)
+    part.make_multipart(content_type=file_type)
     return f"--{boundary}\r\n{part.render_headers()}".encode()
 
 
