@@ -9,6 +9,10 @@ the document they replace (A1_RETRY_LOGIC.md) with its two corrections:
 - the one-time warning goes out when the poll count has *reached* the threshold and the episode
   has not been warned yet, so a missed poll or a changed threshold cannot skip it.
 
+Assets found decide a reset, but the counters and the episode are kept until the campaign has
+actually moved (``reset_state``, applied by the promotion): someone holding the campaign folder's
+lock in the DAM keeps it at A1, within the same episode, and the next poll tries again.
+
 With the backoff on (``empty_backoff_max_polls``), a warned campaign whose folder is still empty
 is checked only every 2, 4, 8, ... polls, up to the cap; any other outcome ends the backoff.
 """
@@ -112,12 +116,12 @@ def decide(check: CheckResult, state: RetryState, settings: RetrySettings) -> De
     """Apply the rules to one check of one campaign."""
     if state.permanently_failed:
         raise PermanentlyFailed("a permanently failed campaign must be reset before it is polled")
-    if check.outcome is Outcome.ASSETS:
-        return Decision(Action.RESET, reset_state(state))
-
     polled = replace(state, poll_count=state.poll_count + 1)
-    if check.outcome is Outcome.EMPTY:
+    if check.outcome is not Outcome.FOLDER_ERROR:
         polled = replace(polled, consecutive_errors=0, failure_reason=None)
+    if check.outcome is Outcome.ASSETS:
+        return Decision(Action.RESET, replace(polled, backoff_polls=0))
+    if check.outcome is Outcome.EMPTY:
         if polled.poll_count >= settings.warning_threshold and not polled.warning_sent:
             return Decision(Action.WARN, _backed_off(replace(polled, warning_sent=True), settings))
         return Decision(Action.SKIP, _backed_off(polled, settings))
@@ -133,7 +137,7 @@ def decide(check: CheckResult, state: RetryState, settings: RetrySettings) -> De
 
 
 def reset_state(state: RetryState) -> RetryState:
-    """The state after assets arrived or an operator reset the campaign: a new episode begins."""
+    """The state once the campaign has moved to A2 or an operator reset it: a new episode."""
     return RetryState(max_retries=state.max_retries, episode=state.episode + 1)
 
 

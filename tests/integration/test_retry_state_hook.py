@@ -11,7 +11,7 @@ import pytest
 
 from campaigns import sql
 from campaigns.hooks.retry_state import ManualOperation, MigrationChanged, RetryStateHook
-from campaigns.rules import Action, CheckResult, Outcome, RetrySettings, RetryState
+from campaigns.rules import Action, CheckResult, Outcome, RetrySettings, RetryState, reset_state
 
 EMPTY = CheckResult(Outcome.EMPTY)
 ASSETS = CheckResult(Outcome.ASSETS)
@@ -259,14 +259,75 @@ def test_per_campaign_retry_limit(hook, new_ids):
         hook.set_max_retries(cid, 0)
 
 
-def test_mark_promoted_stamps_the_move(hook, new_ids):
+def test_a_reset_decision_keeps_the_counters_until_the_promotion_clears_them(hook, new_ids):
+    (cid,) = new_ids(1)
+    track(hook, [cid])
+    rules = RetrySettings(warning_threshold=2)
+    for i, check in enumerate([EMPTY, EMPTY, MISSING, ASSETS]):
+        hook.record_polls(f"run-{i}", {cid: check}, rules)
+    decided = hook.get_a1_retry_status(cid)
+    assert decided.state == RetryState(poll_count=4, warning_sent=True)
+    assert (decided.status, decided.warning_sent_at is not None) == ("A1", True)
+
+    hook.mark_promoted(cid)
+    promoted = hook.get_a1_retry_status(cid)
+    assert promoted.state == reset_state(decided.state) == RetryState(episode=2)
+    assert promoted.status == "A2"
+    assert promoted.promoted_to_a2_at is not None
+    assert (promoted.last_polled_at, promoted.warning_sent_at) == (None, None)
+    # A cleared reset task stamps again: the promotion it repeats stands, no second episode.
+    hook.mark_promoted(cid)
+    assert hook.get_a1_retry_status(cid) == promoted
+
+
+def test_waiting_for_the_dam_lock_since_the_first_poll_that_met_it(hook, new_ids):
+    waiting, other = new_ids(2)
+    track(hook, [waiting, other])
+    hook.record_polls("run-1", {waiting: ASSETS, other: ASSETS}, RULES)
+    hook.mark_waiting_for_dam_lock(waiting)
+    since = hook.get_a1_retry_status(waiting).waiting_for_dam_lock_since
+    assert since is not None
+    assert hook.get_a1_retry_status(other).waiting_for_dam_lock_since is None
+
+    # The lock still held at the next poll: the same wait, the same episode.
+    hook.record_polls("run-2", {waiting: ASSETS}, RULES)
+    hook.mark_waiting_for_dam_lock(waiting)
+    tracked = hook.get_a1_retry_status(waiting)
+    assert tracked.waiting_for_dam_lock_since == since
+    assert (tracked.state.poll_count, tracked.state.episode) == (2, 1)
+
+    hook.mark_promoted(waiting)
+    promoted = hook.get_a1_retry_status(waiting)
+    assert promoted.waiting_for_dam_lock_since is None
+    assert (promoted.status, promoted.state.episode) == ("A2", 2)
+
+
+@pytest.mark.parametrize("check", [EMPTY, MISSING], ids=["empty", "folder-error"])
+def test_a_poll_deciding_anything_but_a_reset_ends_the_wait(hook, new_ids, check):
     (cid,) = new_ids(1)
     track(hook, [cid])
     hook.record_polls("run-1", {cid: ASSETS}, RULES)
-    hook.mark_promoted(cid)
+    hook.record_imported_asset(cid, "f1", "ab" * 20, "hero.tif", 10, dam_job_id="j1")
+    hook.mark_waiting_for_dam_lock(cid)
+    hook.record_polls("run-2", {cid: check}, RULES)
     tracked = hook.get_a1_retry_status(cid)
-    assert tracked.status == "A2"
-    assert tracked.promoted_to_a2_at is not None
+    assert tracked.waiting_for_dam_lock_since is None
+    assert (tracked.status, tracked.state.poll_count, tracked.state.episode) == ("A1", 2, 1)
+    # What was imported stays imported: a later promotion brings none of it in again.
+    assert [a["box_file_id"] for a in hook.get_imported_assets(cid)] == ["f1"]
+
+
+def test_a_campaign_leaving_a1_ends_its_wait(empty_db):
+    hook = RetryStateHook(postgres_conn_id="empty_db")
+    hook.apply_migrations()
+    track(hook, ["moved-by-hand", "still-at-a1"])
+    hook.record_polls("run-1", dict.fromkeys(["moved-by-hand", "still-at-a1"], ASSETS), RULES)
+    for campaign_id in ("moved-by-hand", "still-at-a1"):
+        hook.mark_waiting_for_dam_lock(campaign_id)
+    assert hook.mark_left("A1", "left A1", ["still-at-a1"]) == ["N-moved-by-hand"]
+    tracked = hook.get_campaigns(["moved-by-hand", "still-at-a1"])
+    assert tracked["moved-by-hand"].waiting_for_dam_lock_since is None
+    assert tracked["still-at-a1"].waiting_for_dam_lock_since is not None
 
 
 # Ledgers
@@ -356,6 +417,7 @@ def operator_data(empty_db):
     hook = RetryStateHook(postgres_conn_id="empty_db")
     hook.apply_migrations()
     ids = ["fresh", "waiting", "warned", "attempt1", "attempt2", "failed", "own-limit", "promoted"]
+    ids.append("locked")
     track(hook, ids)
     rules = RetrySettings(warning_threshold=3)
     histories = {
@@ -366,12 +428,14 @@ def operator_data(empty_db):
         "failed": [MISSING] * 3,
         "own-limit": [MISSING] * 3,
         "promoted": [EMPTY, ASSETS],
+        "locked": [EMPTY, ASSETS],
     }
     hook.set_max_retries("own-limit", 5)
     for campaign_id, checks in histories.items():
         for i, check in enumerate(checks):
             hook.record_polls(f"run-{i}", {campaign_id: check}, rules)
     hook.mark_promoted("promoted")
+    hook.mark_waiting_for_dam_lock("locked")
     return hook
 
 
@@ -394,6 +458,7 @@ def test_query_dashboard(operator_data):
     assert row == {
         "No Issues": 1,
         "Waiting For Assets": 2,
+        "Waiting For DAM Lock": 1,
         "Warned": 1,
         "Attempt 1": 1,
         "Attempt 2": 1,

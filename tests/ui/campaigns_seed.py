@@ -24,6 +24,7 @@ POLLS |= {"d-p05": [MISSING] * 2, "d-p07": [MISSING] * 4}
 DASHBOARD = {
     "No Issues": 1,
     "Waiting For Assets": 1,
+    "Waiting For DAM Lock": 0,
     "Warned": 1,
     "Attempt 1": 0,
     "Attempt 2": 1,
@@ -53,3 +54,12 @@ def seed_campaigns(state: RetryStateHook) -> None:
     for poll in range(max(len(checks) for checks in POLLS.values())):
         checks = {cid: checks[poll] for cid, checks in POLLS.items() if poll < len(checks)}
         state.record_polls(f"seed-poll-{poll}", checks, settings)
+
+
+def seed_waiting_for_dam_lock(state: RetryStateHook) -> None:
+    """d-p08, apart from the others: its assets found at a poll, its move to A2 refused by
+    someone's lock on its folder in the DAM."""
+    row = {"campaign_id": "d-p08", "number": "CMP-P08", "name": "Locked Folder", "status": "A1"}
+    state.upsert_campaigns([row])
+    state.record_polls("seed-lock", {"d-p08": CheckResult(Outcome.ASSETS)}, RetrySettings())
+    state.mark_waiting_for_dam_lock("d-p08")

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from campaigns_seed import DASHBOARD, HTML_NAME, seed_campaigns
+from campaigns_seed import DASHBOARD, HTML_NAME, seed_campaigns, seed_waiting_for_dam_lock
 
 from campaigns.hooks.retry_state import RetryStateHook
 from campaigns.page.overview import campaigns_overview
 from tests.conftest import throwaway_database
 
 # Failed first, then by errors in a row, then by polls.
-ORDER = ["d-p03", "d-p04", "d-p07", "d-p05", "d-p02", "d-p01"]
+ORDER = ["d-p03", "d-p04", "d-p07", "d-p05", "d-p02", "d-p08", "d-p01"]
+# With this module's campaign waiting for the DAM lock (d-p08): assets found, not for assets.
+FIGURES = DASHBOARD | {"Waiting For DAM Lock": 1}
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +24,7 @@ def state() -> Iterator[RetryStateHook]:
         hook = RetryStateHook()
         hook.apply_migrations()
         seed_campaigns(hook)
+        seed_waiting_for_dam_lock(hook)
         yield hook
 
 
@@ -31,7 +34,7 @@ def ids(overview: dict) -> list[str]:
 
 def test_all_campaigns_at_a1_with_their_state_and_the_figures(state):
     overview = campaigns_overview(state, 3)
-    assert overview["dashboard"] == DASHBOARD
+    assert overview["dashboard"] == FIGURES
     assert ids(overview) == ORDER
     assert overview["matching"] == len(ORDER)
     rows = {row["campaign_id"]: row for row in overview["campaigns"]}
@@ -46,11 +49,21 @@ def test_all_campaigns_at_a1_with_their_state_and_the_figures(state):
         "a1_warning_sent_at": None,
         "a1_permanently_failed": True,
         "a1_failure_reason": "Assets folder not found (tried Master Assets)",
+        "a1_waiting_for_dam_lock_since": None,
     }
     assert rows["d-p03"]["a1_last_retry_at"] is not None
     assert rows["d-p02"]["a1_warning_sent_at"] is not None
     assert (rows["d-p07"]["a1_consecutive_errors"], rows["d-p07"]["error_limit"]) == (4, 5)
     assert (rows["d-p01"]["a1_retry_count"], rows["d-p01"]["a1_last_retry_at"]) == (0, None)
+
+
+def test_the_campaign_waiting_for_the_dam_lock_says_since_when(state):
+    rows = {row["campaign_id"]: row for row in campaigns_overview(state, 3)["campaigns"]}
+    waiting = rows.pop("d-p08")
+    assert waiting["a1_waiting_for_dam_lock_since"] is not None
+    assert (waiting["a1_retry_count"], waiting["a1_consecutive_errors"]) == (1, 0)
+    assert waiting["a1_failure_reason"] is None
+    assert [row["a1_waiting_for_dam_lock_since"] for row in rows.values()] == [None] * len(rows)
 
 
 def test_near_failure_alert_against_each_campaigns_limit(state):
@@ -84,7 +97,7 @@ def test_filters(state, filters, expected):
     assert ids(overview) == expected
     assert overview["matching"] == len(expected)
     # The figures are always those of every campaign at A1.
-    assert overview["dashboard"] == DASHBOARD
+    assert overview["dashboard"] == FIGURES
 
 
 def test_limit_lists_the_first_rows_and_counts_all_matching(state):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any
 
 import pytest
 import requests
-from campaigns_seed import DASHBOARD, HTML_NAME, seed_campaigns
+from campaigns_seed import DASHBOARD, HTML_NAME, seed_campaigns, seed_waiting_for_dam_lock
 from playwright.sync_api import Browser, Frame, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -238,3 +239,21 @@ def test_admin_opens_the_page_from_the_menu_and_resets_a_failed_campaign(world, 
     run = _rest(cluster, "GET", f"dags/{ADMIN_DAG}/dagRuns/{run_id}").json()
     assert (run["state"], run["triggering_user_name"]) == ("success", "admin")
     assert run["conf"] == {"action": "reset_campaign", "campaign": "d-p03", "max_retries": None}
+
+
+def test_a_campaign_waiting_for_the_dam_lock_says_since_when(world, browser):
+    """Last in the module: it adds a campaign (d-p08) that the tests above do not list."""
+    cluster, state = world
+    seed_waiting_for_dam_lock(state)
+    since = state.get_a1_retry_status("d-p08").waiting_for_dam_lock_since.astimezone(UTC)
+    page = sign_in(browser, cluster, "viewer")
+    page.goto(f"{cluster.url}/campaigns/")
+    assert "d-p08" in rows(page)
+    assert cells(page, "d-p08")[1:3] + cells(page, "d-p08")[8:9] == [
+        "Locked Folder",
+        "1",
+        f"waiting for the DAM lock since {since:%Y-%m-%d %H:%M} UTC",
+    ]
+    assert figures(page)["Waiting For DAM Lock"] == 1
+    assert all(cells(page, c)[8] == "" for c in rows(page) if c != "d-p08")
+    page.context.close()

@@ -19,6 +19,7 @@ from campaigns.rules import (
     due_at,
     is_due,
     next_backoff,
+    reset_state,
 )
 
 ASSETS = CheckResult(Outcome.ASSETS)
@@ -41,7 +42,7 @@ def checked_polls(outcome_at, polls, rules=BACKOFF):
     """Poll numbers (from 1, one every POLL_INTERVAL) at which the campaign is checked.
 
     ``outcome_at(poll)`` is what its folder shows at that poll; a poll it is not due at is
-    not checked at all, as the select stage leaves it out.
+    not checked at all, as the select stage leaves it out. A reset moves the campaign at once.
     """
     state, next_check, checked = RetryState(), None, []
     for poll in range(1, polls + 1):
@@ -50,6 +51,8 @@ def checked_polls(outcome_at, polls, rules=BACKOFF):
             continue
         decision = decide(outcome_at(poll), state, rules)
         state, next_check = decision.state, due_at(now, decision.state.backoff_polls)
+        if decision.action is Action.RESET:
+            state = reset_state(state)
         checked.append(poll)
     return checked
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +16,7 @@ from campaigns.rules import (
     RetrySettings,
     RetryState,
     decide,
+    reset_state,
 )
 
 ASSETS = CheckResult(Outcome.ASSETS)
@@ -22,14 +25,20 @@ MISSING = CheckResult(Outcome.FOLDER_ERROR, "Assets folder not found (tried Mast
 DEFAULTS = RetrySettings()
 
 
-def run(checks, state=None, rules=DEFAULTS):
-    """Apply a sequence of checks from a fresh (or given) state; the decisions in order."""
+def run(checks, state=None, rules=DEFAULTS, moved=True):
+    """Apply a sequence of checks from a fresh (or given) state; the decisions in order.
+
+    With ``moved`` each reset moves the campaign (its promotion applies ``reset_state``); without,
+    someone holding its folder's lock in the DAM keeps it at A1.
+    """
     state = state or RetryState()
     decisions = []
     for check in checks:
         decision = decide(check, state, rules)
         decisions.append(decision)
         state = decision.state
+        if moved and decision.action is Action.RESET:
+            state = reset_state(state)
     return decisions
 
 
@@ -91,6 +100,13 @@ def test_a_poll_that_finds_the_folder_ends_the_streak():
     assert decisions[2].state.failure_reason is None
 
 
+def test_assets_found_while_the_dam_lock_is_held_end_the_streak_too():
+    decisions = run([MISSING, MISSING, ASSETS, MISSING, MISSING], moved=False)
+    assert [d.action for d in decisions] == [Action.RETRY] * 2 + [Action.RESET] + [Action.RETRY] * 2
+    assert decisions[2].state.failure_reason is None
+    assert decisions[-1].attempt == 2
+
+
 def test_campaign_limit_overrides_the_global_one():
     state = RetryState(max_retries=5)
     decisions = run([MISSING] * 5, state)
@@ -98,7 +114,7 @@ def test_campaign_limit_overrides_the_global_one():
     assert run([MISSING], RetryState(max_retries=1))[0].action is Action.FAIL
 
 
-def test_assets_reset_everything_and_start_a_new_episode():
+def test_assets_decide_a_reset_that_clears_the_counters_only_once_the_campaign_moved():
     stuck = RetryState(
         poll_count=30,
         consecutive_errors=2,
@@ -106,16 +122,30 @@ def test_assets_reset_everything_and_start_a_new_episode():
         failure_reason="No access",
         max_retries=4,
         episode=3,
+        backoff_polls=8,
     )
     decision = decide(ASSETS, stuck, DEFAULTS)
     assert decision.action is Action.RESET
-    assert decision.state == RetryState(max_retries=4, episode=4)
+    assert decision.state == RetryState(
+        poll_count=31, warning_sent=True, max_retries=4, episode=3, backoff_polls=0
+    )
+    assert reset_state(decision.state) == RetryState(max_retries=4, episode=4)
 
 
 def test_stuck_again_after_promotion_is_warned_again():
     decisions = run([EMPTY] * 20 + [ASSETS] + [EMPTY] * 20)
     warned = [i for i, d in enumerate(decisions) if d.action is Action.WARN]
     assert warned == [19, 40]
+    assert [d.state.episode for d in decisions] == [1] * 21 + [2] * 20
+
+
+def test_waiting_for_the_dam_lock_for_many_polls_stays_one_episode_warned_once():
+    decisions = run([EMPTY] * 20 + [ASSETS] * 30 + [EMPTY] * 25, moved=False)
+    assert [d.action for d in decisions[20:50]] == [Action.RESET] * 30
+    warned = [i for i, d in enumerate(decisions) if d.action is Action.WARN]
+    assert warned == [19]
+    assert {d.state.episode for d in decisions} == {1}
+    assert [d.state.poll_count for d in decisions] == list(range(1, 76))
 
 
 def test_permanently_failed_campaign_is_not_polled():
@@ -151,10 +181,12 @@ def test_every_state_and_outcome(outcome, errors, polls, warned):
     else:
         expected = Action.FAIL if errors + 1 >= 3 else Action.RETRY
     assert decision.action is expected
-    if outcome is not Outcome.ASSETS:
-        assert decision.state.poll_count == polls + 1
-        assert decision.state.warning_sent == (warned or expected is Action.WARN)
-        assert decision.state.episode == state.episode
+    assert decision.state.poll_count == polls + 1
+    assert decision.state.warning_sent == (warned or expected is Action.WARN)
+    assert decision.state.episode == state.episode
+    found = outcome is not Outcome.FOLDER_ERROR
+    assert decision.state.consecutive_errors == (0 if found else errors + 1)
+    assert decision.state.permanently_failed == (expected is Action.FAIL)
 
 
 outcomes = st.sampled_from([ASSETS, EMPTY, MISSING, CheckResult(Outcome.FOLDER_ERROR, "No access")])
@@ -167,24 +199,31 @@ limits = st.builds(
 
 @settings(max_examples=400, deadline=None)
 @given(
-    checks=st.lists(outcomes, max_size=120),
+    history=st.lists(st.tuples(outcomes, st.booleans()), max_size=120),
     rules=limits,
     own_limit=st.none() | st.integers(1, 6),
 )
-def test_invariants_over_random_histories(checks, rules, own_limit):
+def test_invariants_over_random_histories(history, rules, own_limit):
+    """Each check comes with whether a reset it decides moves the campaign (or the lock holds)."""
     state = RetryState(max_retries=own_limit)
     limit = own_limit or rules.max_consecutive_errors
     warnings_this_episode = 0
     streak = 0
-    for check in checks:
+    for check, moved in history:
         if state.permanently_failed:
             break
         decision = decide(check, state, rules)
         new = decision.state
+        assert new.episode == state.episode, "only a move starts a new episode"
         if check.outcome is Outcome.ASSETS:
             assert decision.action is Action.RESET
-            assert new == RetryState(max_retries=own_limit, episode=state.episode + 1)
-            warnings_this_episode = 0
+            assert new == replace(
+                state,
+                poll_count=state.poll_count + 1,
+                consecutive_errors=0,
+                failure_reason=None,
+                backoff_polls=0,
+            )
             streak = 0
         elif check.outcome is Outcome.EMPTY:
             streak = 0
@@ -199,9 +238,11 @@ def test_invariants_over_random_histories(checks, rules, own_limit):
             warnings_this_episode += 1
             assert new.poll_count >= rules.warning_threshold
         assert warnings_this_episode <= 1, "never more than one warning per episode"
-        if check.outcome is not Outcome.ASSETS:
-            assert new.poll_count == state.poll_count + 1
+        assert new.poll_count == state.poll_count + 1
         state = new
+        if moved and decision.action is Action.RESET:
+            state = reset_state(new)
+            warnings_this_episode = 0
 
 
 @settings(max_examples=200, deadline=None)

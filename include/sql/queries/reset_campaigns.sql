@@ -1,5 +1,6 @@
 -- Reset campaigns: the ones named, and with all_failed every permanently failed one.
 -- A reset ends the stuck episode: counters, streak, warning, backoff and failure are cleared.
+-- A promotion ends its episode with this too, once the campaign has moved (mark_promoted).
 UPDATE campaign_status
 SET a1_retry_count = 0,
     a1_last_retry_at = NULL,

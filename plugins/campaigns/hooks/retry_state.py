@@ -33,7 +33,10 @@ class MigrationChanged(RuntimeError):
 
 @dataclass(frozen=True)
 class TrackedCampaign:
-    """A campaign as the tracking database knows it: identity, Box folders and retry state."""
+    """A campaign as the tracking database knows it: identity, Box folders and retry state.
+
+    ``waiting_for_dam_lock_since``: since when someone's lock on its DAM folder keeps it at A1.
+    """
 
     campaign_id: str
     campaign_number: str | None
@@ -46,6 +49,7 @@ class TrackedCampaign:
     warning_sent_at: datetime | None
     promoted_to_a2_at: datetime | None
     next_check_at: datetime | None
+    waiting_for_dam_lock_since: datetime | None
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,7 @@ class RetryStateHook(PostgresHook):
             sql.load("retry_state/update_states"),
             {
                 "campaign_ids": ids,
+                "actions": [new[c].action.value for c in ids],
                 "poll_counts": [s.poll_count for s in states],
                 "consecutive_errors": [s.consecutive_errors for s in states],
                 "permanently_failed": [s.permanently_failed for s in states],
@@ -310,10 +315,22 @@ class RetryStateHook(PostgresHook):
             return reset, _record(cursor, operation, reset)
 
     def mark_promoted(self, campaign_id: str, status: str = "A2") -> None:
-        """Stamp the campaign's move to A2 (its retry state was cleared when assets were found)."""
+        """Stamp the campaign's move to A2 and end its episode as a reset does, in one transaction.
+
+        A repeated stamp (a cleared reset task) changes nothing.
+        """
         with self._cursor() as cursor:
             params = {"campaign_id": campaign_id, "status": status}
             cursor.execute(sql.load("retry_state/mark_promoted"), params)
+            if cursor.fetchone() is not None:
+                _reset(cursor, [campaign_id], all_failed=False)
+
+    def mark_waiting_for_dam_lock(self, campaign_id: str) -> None:
+        """Note that someone's lock on the campaign's DAM folder keeps it at A1 (since: the first
+        time); its promotion or a poll deciding anything but a reset ends the wait."""
+        with self._cursor() as cursor:
+            params = {"campaign_id": campaign_id}
+            cursor.execute(sql.load("retry_state/mark_waiting_for_dam_lock"), params)
 
     def set_max_retries(self, campaign_id: str, max_retries: int | None) -> bool:
         """Set (or with None clear) a campaign's own consecutive-error limit; False if unknown."""
@@ -462,6 +479,7 @@ def _tracked(row: Mapping[str, Any]) -> TrackedCampaign:
         warning_sent_at=row["a1_warning_sent_at"],
         promoted_to_a2_at=row["promoted_to_a2_at"],
         next_check_at=row["a1_next_check_at"],
+        waiting_for_dam_lock_since=row["a1_waiting_for_dam_lock_since"],
     )
 
 

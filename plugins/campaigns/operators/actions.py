@@ -13,6 +13,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from campaigns import notify
+from campaigns.errors import CampaignLocked
 from campaigns.settings import PipelineSettings
 from campaigns.stages import PROMOTED_STATUS, WAITING_STATUS, run_settings
 
@@ -137,7 +138,8 @@ class FailCampaignOperator(_EmailingOperator):
 class ResetCampaignOperator(CampaignActionOperator):
     """Assets present: import them into the DAM, move the campaign to A2, stamp the promotion.
 
-    With a webhook set, the promotion is then announced there, once.
+    With a webhook set, the promotion is then announced there, once. A campaign whose DAM folder
+    someone else holds locked stays at A1, waiting for the lock; the next poll tries again.
     """
 
     ui_color = "#dff5e1"
@@ -171,13 +173,13 @@ class ResetCampaignOperator(CampaignActionOperator):
                 # Imported by an earlier try that died before it could write the ledger.
                 job_id, asset_id = None, landed.get("asset_id")
             else:
-                job_id = dam.import_asset(
+                taken = dam.import_asset(
                     campaign_id,
                     asset["name"],
                     box.stream_file(asset["file_id"]),
                     size=asset["size"],
                 )
-                asset_id = None
+                job_id, asset_id = taken.job_id, taken.asset_id
             state.record_imported_asset(
                 campaign_id,
                 asset["file_id"],
@@ -190,7 +192,17 @@ class ResetCampaignOperator(CampaignActionOperator):
             self.log.info(
                 "%s: %s imported (%d bytes)", campaign["number"], asset["path"], asset["size"]
             )
-        dam.move_campaign(campaign_id, WAITING_STATUS, PROMOTED_STATUS)
+        try:
+            dam.move_campaign(campaign_id, WAITING_STATUS, PROMOTED_STATUS)
+        except CampaignLocked:
+            # Someone is working on the folder: its imports stay in the ledger, no strike.
+            state.mark_waiting_for_dam_lock(campaign_id)
+            self.log.info(
+                "%s %s: waiting for the DAM lock on its folder; tried again next poll",
+                campaign["number"],
+                campaign["name"],
+            )
+            return
         state.mark_promoted(campaign_id, PROMOTED_STATUS)
         self.log.info("%s %s moved to %s", campaign["number"], campaign["name"], PROMOTED_STATUS)
         self.announce(campaign, notify.RESET, context, settings)

@@ -87,6 +87,7 @@ function render(data) {
 function row(campaign, reset) {
   const tr = element("tr", null, { "data-campaign-id": campaign.campaign_id });
   if (campaign.a1_permanently_failed) tr.classList.add("failed");
+  if (campaign.a1_waiting_for_dam_lock_since) tr.classList.add("waiting");
   tr.append(
     element("td", campaign.campaign_number),
     element("td", campaign.campaign_name),
@@ -96,6 +97,9 @@ function row(campaign, reset) {
     element("td", when(campaign.a1_warning_sent_at)),
     element("td", campaign.a1_permanently_failed ? "yes" : "no"),
     element("td", campaign.a1_failure_reason),
+    element("td", campaign.a1_waiting_for_dam_lock_since
+      ? `waiting for the DAM lock since ${when(campaign.a1_waiting_for_dam_lock_since)}`
+      : ""),
   );
   const action = element("td");
   if (campaign.a1_permanently_failed) {
