@@ -7,6 +7,7 @@ Light on purpose: Airflow's providers manager imports it in every process.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,33 +51,46 @@ class Extra:
     needed_when: tuple[str, str] | None = None
 
     def read(self, service: str, conn_id: str, raw: Any) -> Any:
-        """The extra's value from the connection's JSON (or the form's text); default if unset."""
+        """The extra's value from the connection's JSON (or the form's text); default if unset.
+
+        A secret's value never appears in the error.
+        """
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return self.default
+        shown = "a secret (not shown)" if self.secret else repr(raw)
         try:
             value = _READERS[self.kind](raw)
         except (ValueError, TypeError) as error:
-            raise ConnectionSettingError(service, conn_id, self.name, str(error)) from error
+            raise ConnectionSettingError(
+                service, conn_id, self.name, f"is {shown}: {error}"
+            ) from error
         if self.choices and value not in self.choices:
             raise ConnectionSettingError(
                 service,
                 conn_id,
                 self.name,
-                f"is {value!r}; it must be one of {', '.join(self.choices)}",
+                f"is {shown}: it must be one of {', '.join(self.choices)}",
             )
         return value
 
     def form_field(self) -> dict[str, Any]:
-        """The field as the provider info's ``conn-fields`` declare it (a JSON schema)."""
+        """The field as the provider info's ``conn-fields`` declare it (a JSON schema).
+
+        Airflow's form marks a field whose type is not nullable as required, and shows no
+        placeholder for an extra: the example goes into the description.
+        """
         types = {"integer": "integer", "number": "number", "boolean": "boolean"}
-        schema: dict[str, Any] = {"type": [types.get(self.kind, "string"), "null"]}
+        kind = types.get(self.kind, "string")
+        schema: dict[str, Any] = {"type": [kind] if self.required else [kind, "null"]}
         if self.choices:
             schema["enum"] = [*self.choices, None]
         if self.secret:
             schema["format"] = "password"
-        if self.default is not None and not self.secret:
+        if _form_text(self.default) and not self.secret:
             schema["default"] = _form_text(self.default) if self.kind not in types else self.default
-        return {"label": self.label, "description": self.help, "schema": schema}
+        example = f" Example: {self.placeholder}" if self.placeholder else ""
+        description = f"{self.help[:1].upper()}{self.help[1:]}.{example}"
+        return {"label": self.label, "description": description, "schema": schema}
 
 
 @dataclass(frozen=True)
@@ -102,18 +116,16 @@ class ConnectionFields:
             if values[item.name] is not None:
                 continue
             if item.required:
-                raise ConnectionSettingError(
-                    self.service, conn_id, item.name, f"is missing: {item.help}"
-                )
+                raise self.missing(conn_id, item.name)
             if item.needed_when and values.get(item.needed_when[0]) == item.needed_when[1]:
-                other, value = item.needed_when
-                raise ConnectionSettingError(
-                    self.service,
-                    conn_id,
-                    item.name,
-                    f"is missing ({other} is {value}): {item.help}",
-                )
+                raise self.missing(conn_id, item.name, "{} is {}".format(*item.needed_when))
         return values
+
+    def missing(self, conn_id: str, name: str, because: str = "") -> ConnectionSettingError:
+        """The error for declared extra ``name`` left unset, with its help; ``because`` says why."""
+        [item] = [item for item in self.extras if item.name == name]
+        why = f" ({because})" if because else ""
+        return ConnectionSettingError(self.service, conn_id, name, f"is missing{why}: {item.help}")
 
     def unknown(self, extra: Mapping[str, Any]) -> list[str]:
         """Keys of the connection's extras that no declared extra reads (typos, old names)."""
@@ -130,8 +142,7 @@ class ConnectionFields:
             "ui-field-behaviour": {
                 "hidden-fields": list(self.hidden),
                 "relabeling": dict(self.relabeling),
-                "placeholders": dict(self.placeholders)
-                | {item.name: item.placeholder for item in self.extras if item.placeholder},
+                "placeholders": dict(self.placeholders),
             },
             "conn-fields": {item.name: item.form_field() for item in self.extras},
         }
@@ -157,65 +168,75 @@ def _raw(extra: Mapping[str, Any], name: str, conn_type: str) -> Any:
 
 def _text(raw: Any) -> str:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise ValueError(f"is {raw!r}, not text")
+        raise ValueError("not text")
     return str(raw).strip()
 
 
 def _integer(raw: Any) -> int:
     if isinstance(raw, bool):
-        raise ValueError(f"is {raw!r}, not a whole number")
+        raise ValueError("not a whole number")
     try:
-        value = int(str(raw).strip()) if not isinstance(raw, int) else raw
+        value = raw if isinstance(raw, int) else int(_text(raw))
     except ValueError:
-        raise ValueError(f"is {raw!r}, not a whole number") from None
+        raise ValueError("not a whole number") from None
     if value < 1:
-        raise ValueError(f"is {value}; it must be at least 1")
+        raise ValueError("it must be at least 1")
     return value
 
 
 def _number(raw: Any) -> float:
     if isinstance(raw, bool):
-        raise ValueError(f"is {raw!r}, not a number")
+        raise ValueError("not a number")
     try:
-        value = float(str(raw).strip())
+        value = float(_text(raw))
     except ValueError:
-        raise ValueError(f"is {raw!r}, not a number") from None
+        raise ValueError("not a number") from None
+    if not math.isfinite(value):
+        raise ValueError("not a finite number")
     if value < 0:
-        raise ValueError(f"is {value}; it must not be negative")
+        raise ValueError("it must not be negative")
     return value
 
 
 def _boolean(raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
-    word = str(raw).strip().lower()
+    word = str(raw).strip().lower() if isinstance(raw, str | int) else ""
     if word in TRUE_WORDS or word in FALSE_WORDS:
         return word in TRUE_WORDS
-    raise ValueError(f"is {raw!r}, not true or false")
+    raise ValueError(f"not true or false (one of {', '.join(TRUE_WORDS + FALSE_WORDS)})")
 
 
 def _list(raw: Any) -> tuple[str, ...]:
     items = raw.split(",") if isinstance(raw, str) else raw
     if not isinstance(items, list | tuple):
-        raise ValueError(f"is {raw!r}, not a list")
-    values = tuple(_text(item) for item in items)
+        raise ValueError("not a list")
+    values = []
+    for item in items:
+        try:
+            values.append(_text(item))
+        except ValueError:
+            raise ValueError(f"its entry {item!r} is not text") from None
     return tuple(value for value in values if value)
 
 
 def _timeout(raw: Any) -> float | tuple[float, float]:
     parts = _list(raw) if isinstance(raw, str | list | tuple) else (raw,)
     if len(parts) not in (1, 2):
-        raise ValueError(f"is {raw!r}; give seconds, or connect and read seconds")
+        raise ValueError("give seconds, or connect and read seconds")
     seconds = tuple(_number(part) for part in parts)
     if not all(seconds):
-        raise ValueError(f"is {raw!r}; a timeout must be more than 0 seconds")
+        raise ValueError("a timeout must be more than 0 seconds")
     return seconds[0] if len(seconds) == 1 else (seconds[0], seconds[1])
 
 
 def _json_object(raw: Any) -> dict[str, Any]:
-    value = json.loads(raw) if isinstance(raw, str) else raw
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not JSON ({error})") from None
     if not isinstance(value, dict):
-        raise ValueError("is not a JSON object")
+        raise ValueError("not a JSON object")
     return value
 
 
@@ -271,9 +292,11 @@ DAM = ConnectionFields(
     conn_type=DAM_CONN_TYPE,
     hook_class="campaigns.hooks.dam.DamHook",
     hook_name="OpenText Media Management",
-    relabeling={"host": "OTMM URL", "login": "User"},
-    placeholders={"host": "https://dam.example.com", "login": "svc-a1-to-a2"},
-    hidden=("schema", "port"),
+    relabeling={"host": "OTMM URL", "port": "OTMM port", "login": "User"},
+    # The port is the URL's: Airflow 3.3.2's Test button refuses a connection without one
+    # (apache/airflow#73298); the hook reads it only for a host given without its scheme.
+    placeholders={"host": "https://dam.example.com", "port": "443", "login": "svc-a1-to-a2"},
+    hidden=("schema",),
     extras=(
         Extra(
             "auth",
@@ -315,6 +338,7 @@ DAM = ConnectionFields(
             "comma-separated ids of the security policies imported assets get "
             "(not needed with an import template)",
             kind="list",
+            default=(),
             placeholder="1, 42",
         ),
         Extra(
@@ -385,6 +409,14 @@ DAM = ConnectionFields(
             "hits and folder children read per request",
             kind="integer",
             default=100,
+        ),
+        Extra(
+            "lost_import_looks",
+            "Looks for a lost import",
+            "times the campaign folder is listed, with the backoff between, for an import whose "
+            "answer was lost, before the import is sent again",
+            kind="integer",
+            default=3,
         ),
         *_common(
             (
@@ -471,8 +503,9 @@ BOX = ConnectionFields(
                 Extra(
                     "timeout",
                     "Timeout (seconds)",
-                    "seconds to wait for Box to connect and to answer",
-                    kind="number",
+                    "seconds to wait for Box, or connect and read seconds",
+                    kind="timeout",
+                    default=(10.0, 60.0),
                 ),
                 Extra(
                     "max_attempts",

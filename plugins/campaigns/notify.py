@@ -17,6 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from campaigns.settings import VARIABLE, SettingsError
+
 if TYPE_CHECKING:
     from campaigns.hooks.retry_state import Notification, RetryStateHook
 
@@ -102,16 +104,22 @@ def build_message(email: Email, sender: str, recipients: tuple[str, ...]) -> MIM
 def send_email(
     email: Email, recipients: tuple[str, ...], sender: str | None, conn_id: str = "smtp_default"
 ) -> None:
-    """Send through Airflow's SMTP provider; any failure raises, so the task fails and retries."""
+    """Send through Airflow's SMTP provider; any failure raises, so the task fails and retries.
+
+    No recipients or no sender is a SettingsError naming the setting: the task fails at once.
+    """
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
     if not recipients:
-        raise ValueError("no recipients: set 'recipients' in the a1_to_a2_settings Variable")
+        raise SettingsError(
+            f"recipients: none, and an email is due; set 'recipients' in the {VARIABLE} Variable"
+        )
     with SmtpHook(smtp_conn_id=conn_id) as smtp:
         from_email = sender or smtp.from_email
         if not from_email:
-            raise ValueError(
-                "no sender: set 'sender' in a1_to_a2_settings or from_email on the connection"
+            raise SettingsError(
+                f"sender: none; set 'sender' in the {VARIABLE} Variable or from_email on "
+                f"SMTP connection {conn_id!r}"
             )
         message = build_message(email, from_email, recipients)
         # The provider's own send_email_smtp has no plain-text part and resends on any error.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -17,6 +18,10 @@ VARIABLE = "a1_to_a2_settings"
 MAX_MAP_LENGTH = 1024
 # Tasks of one run that may call Box at the same time; each gets an equal share of the rate.
 BOX_TASKS_AT_ONCE = 4
+LISTS = ("master_assets_folder_names", "recipients")
+# A plain ASCII address (no display name; any SMTP server takes it): the local part's characters
+# as RFC 5322 allows them unquoted, "@", and a domain of two labels or more.
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 class SettingsError(ValueError):
@@ -43,7 +48,11 @@ class PipelineSettings:
 
     @classmethod
     def from_sources(cls, *sources: Mapping[str, Any] | None) -> PipelineSettings:
-        """Read the Variable's JSON, then each run's params over it; ``None`` values are unset."""
+        """Read the Variable's JSON, then each run's params over it.
+
+        ``None`` is unset, and so is a list of nothing but blanks: the trigger form sends one for
+        a list emptied by hand (``[""]``), which leaves the Variable's list in force.
+        """
         known = {field.name for field in fields(cls)}
         merged: dict[str, Any] = {}
         for source in sources:
@@ -52,7 +61,7 @@ class PipelineSettings:
                     raise SettingsError(
                         f"unknown setting {key!r}; known: {', '.join(sorted(known))}"
                     )
-                if value is not None:
+                if not _unset(key, value):
                     merged[key] = value
         return cls(**{key: _checked(key, value) for key, value in merged.items()})
 
@@ -85,16 +94,32 @@ class PipelineSettings:
         return max(self.campaigns_per_task or 1, needed)
 
 
+def _unset(key: str, value: Any) -> bool:
+    if value is None:
+        return True
+    items = [value] if isinstance(value, str) else value
+    return (
+        key in LISTS
+        and isinstance(items, list | tuple)
+        and all(isinstance(item, str) and not item.strip() for item in items)
+    )
+
+
 def _checked(key: str, value: Any) -> Any:
-    if key in ("master_assets_folder_names", "recipients"):
+    if key in LISTS:
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
             raise SettingsError(f"{key}: expected a list of strings, got {value!r}")
-        cleaned = tuple(item.strip() for item in items if item.strip())
-        return cleaned
+        if key == "recipients":
+            for number, item in enumerate(items, start=1):
+                if item.strip():
+                    _check_address(f"recipients: entry {number}", item.strip())
+        return tuple(item.strip() for item in items if item.strip())
     if key == "sender":
         if not isinstance(value, str):
             raise SettingsError(f"sender: expected an email address, got {value!r}")
+        if value.strip():
+            _check_address("sender", value.strip())
         return value.strip() or None
     if key == "webhook_conn_id":
         if not isinstance(value, str):
@@ -107,3 +132,10 @@ def _checked(key: str, value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SettingsError(f"{key}: expected a whole number of at least 1, got {value!r}")
     return value
+
+
+def _check_address(where: str, address: str) -> None:
+    if not EMAIL_ADDRESS.fullmatch(address):
+        raise SettingsError(
+            f"{where}, {address!r}, is not an email address (give a plain one: name@example.com)"
+        )

@@ -9,7 +9,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from campaigns.errors import FolderError, TransientError
+from campaigns.connection_fields import ConnectionSettingError
+from campaigns.errors import FolderError, NotRetryable, TransientError
 from campaigns.hooks.box import (
     DOWNLOAD_CHUNK_SIZE,
     BoxAuthError,
@@ -286,7 +287,8 @@ def test_developer_token(start_box):
     assert TOKEN_ROUTE not in sandbox.counters()
 
 
-def test_jwt_app_config(start_box):
+def jwt_app(passphrase: bytes = b"passphrase") -> tuple[dict, dict]:
+    """A JWT app as the sandbox knows it (its client) and its configuration JSON, as Box's."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public_key = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -294,7 +296,7 @@ def test_jwt_app_config(start_box):
     private_key = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(b"passphrase"),
+        serialization.BestAvailableEncryption(passphrase),
     )
     client = {
         "client_id": CLIENT_ID,
@@ -314,6 +316,11 @@ def test_jwt_app_config(start_box):
         },
         "enterpriseID": ENTERPRISE_ID,
     }
+    return client, jwt_config
+
+
+def test_jwt_app_config(start_box):
+    client, jwt_config = jwt_app()
     box = box_fixture(campaign_folder(CAMPAIGN, assets=["a.jpg"]), clients=[client])
     sandbox = start_box(box=box, jwt_config=json.dumps(jwt_config))
 
@@ -321,3 +328,139 @@ def test_jwt_app_config(start_box):
 
     assert [asset.path for asset in check.assets] == ["a.jpg"]
     assert sandbox.counters()[TOKEN_ROUTE] == 1
+
+
+def test_ccg_as_a_user_instead_of_the_enterprise(start_box):
+    start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]), enterprise_id=None, user_id="11446498")
+
+    check = BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+
+    assert [asset.path for asset in check.assets] == ["a.jpg"]
+
+
+def test_connect_and_read_timeouts_apart(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]), timeout="5, 0.2", max_attempts=1)
+    box.control("POST", "latency", json={"ms": 1000})
+
+    with pytest.raises(TransientError, match="Read timed out"):
+        BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"], MASTER)
+
+
+def _without(config: dict, *path: str) -> dict:
+    config = json.loads(json.dumps(config))
+    *parents, last = path
+    inner = config
+    for key in parents:
+        inner = inner[key]
+    del inner[last]
+    return config
+
+
+_, GOOD_JWT = jwt_app()
+_, OTHER_PASSPHRASE_JWT = jwt_app(passphrase=b"another one")
+PRIVATE_KEY = ("boxAppSettings", "appAuth", "privateKey")
+
+
+@pytest.mark.parametrize(
+    ("extras", "password", "extra", "problem"),
+    [
+        (
+            {"auth": "oauth"},
+            CLIENT_SECRET,
+            "auth",
+            "is 'oauth': it must be one of ccg, jwt, developer_token",
+        ),
+        (
+            {"enterprise_id": None},
+            CLIENT_SECRET,
+            "enterprise_id",
+            "is missing (auth is ccg, no user_id): the enterprise the CCG service account "
+            "belongs to (or give user_id)",
+        ),
+        (
+            {"auth": "ccg", "enterprise_id": "  "},
+            CLIENT_SECRET,
+            "enterprise_id",
+            "is missing (auth is ccg, no user_id): the enterprise the CCG service account "
+            "belongs to (or give user_id)",
+        ),
+        (
+            {"auth": "jwt"},
+            CLIENT_SECRET,
+            "jwt_config",
+            "is missing (auth is jwt): the JWT app's configuration JSON, as Box's developer "
+            "console downloads it",
+        ),
+        (
+            {"jwt_config": '{"boxAppSettings": '},
+            CLIENT_SECRET,
+            "jwt_config",
+            "is a secret (not shown): not JSON (Expecting value: line 1 column 20 (char 19))",
+        ),
+        (
+            {"jwt_config": json.dumps(_without(GOOD_JWT, *PRIVATE_KEY))},
+            CLIENT_SECRET,
+            "jwt_config",
+            "has no boxAppSettings.appAuth.privateKey",
+        ),
+        (
+            {"jwt_config": _without(GOOD_JWT, "boxAppSettings", "clientID")},
+            CLIENT_SECRET,
+            "jwt_config",
+            "has no boxAppSettings.clientID",
+        ),
+        (
+            {"jwt_config": {**GOOD_JWT, "boxAppSettings": "app"}},
+            CLIENT_SECRET,
+            "jwt_config",
+            "has no boxAppSettings.clientID",
+        ),
+        (
+            {"jwt_config": _without(GOOD_JWT, "enterpriseID")},
+            CLIENT_SECRET,
+            "jwt_config",
+            "has neither enterpriseID nor userID",
+        ),
+        (
+            {"jwt_config": OTHER_PASSPHRASE_JWT},
+            CLIENT_SECRET,
+            "jwt_config",
+            "has a privateKey that is no PEM key its passphrase opens",
+        ),
+        (
+            {"auth": "developer_token"},
+            "",
+            "developer_token",
+            "is missing (auth is developer_token, no password): a developer token (tests only: "
+            "it expires after an hour); else the password",
+        ),
+        ({"max_attempts": 0}, CLIENT_SECRET, "max_attempts", "is 0: it must be at least 1"),
+        (
+            {"retry_base_interval": "soon"},
+            CLIENT_SECRET,
+            "retry_base_interval",
+            "is 'soon': not a number",
+        ),
+        (
+            {"timeout": "0"},
+            CLIENT_SECRET,
+            "timeout",
+            "is '0': a timeout must be more than 0 seconds",
+        ),
+        ({"verify": ["/ca.pem"]}, CLIENT_SECRET, "verify", "is ['/ca.pem']: not text"),
+    ],
+)
+def test_a_connection_setting_it_cannot_use_fails_naming_the_extra_before_any_request(
+    start_box, extras, password, extra, problem
+):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]), password=password, **extras)
+    hook = BoxHook()
+
+    with pytest.raises(ConnectionSettingError) as raised:
+        hook.sign_in()
+
+    assert isinstance(raised.value, NotRetryable)
+    assert str(raised.value) == f"Box connection 'box_default': extra {extra!r} {problem}"
+    assert (raised.value.conn_id, raised.value.extra) == ("box_default", extra)
+    assert hook.test_connection() == (False, str(raised.value))
+    assert box.counters() == {}

@@ -1,8 +1,15 @@
 """The pipeline settings: defaults, the Variable, per-run params, and clear refusals."""
 
+import json
+
 import pytest
 
+from campaigns.notify import Email, send_email
 from campaigns.settings import MAX_MAP_LENGTH, PipelineSettings, SettingsError
+from sandbox.connections import smtp_connection
+from sandbox.mail import MailCatcher
+
+EMAIL = Email(subject="Campaign news", text="plain", html="<p>html</p>")
 
 
 def test_defaults_are_the_seed_behaviour():
@@ -60,6 +67,89 @@ def test_lists_accept_a_single_string_and_drop_blanks():
     assert settings.master_assets_folder_names == ("Masters", "MA")
 
 
+@pytest.mark.parametrize("emptied", [[""], ["", "  "], [], "", "   "])
+def test_a_list_emptied_in_the_trigger_form_leaves_the_variables_in_force(emptied):
+    """The form sends [""] for a list field cleared by hand (null only once it loses focus)."""
+    stored = {"recipients": ["ops@example.com"], "master_assets_folder_names": ["Finals"]}
+    params = {"recipients": emptied, "master_assets_folder_names": emptied}
+    settings = PipelineSettings.from_sources(stored, params)
+    assert settings.recipients == ("ops@example.com",)
+    assert settings.master_assets_folder_names == ("Finals",)
+    assert PipelineSettings.from_sources({"master_assets_folder_names": emptied}, None) == (
+        PipelineSettings()
+    )
+
+
+def test_recipients_and_sender_that_are_plain_addresses_are_kept():
+    settings = PipelineSettings.from_sources(
+        {
+            "recipients": [" ops@example.com ", "brand.team+a1@mail.example.co.uk"],
+            "sender": " a1-to-a2@example.com ",
+        }
+    )
+    assert settings.recipients == ("ops@example.com", "brand.team+a1@mail.example.co.uk")
+    assert settings.sender == "a1-to-a2@example.com"
+    assert PipelineSettings.from_sources({"sender": "  "}).sender is None
+
+
+@pytest.mark.parametrize(
+    ("recipients", "entry"),
+    [
+        (["not an address"], "entry 1, 'not an address',"),
+        (["ops@example.com", "ops@"], "entry 2, 'ops@',"),
+        (["ops@example.com", "", "@example.com"], "entry 3, '@example.com',"),
+        (["ops@localhost"], "entry 1, 'ops@localhost',"),
+        (["Ops Team <ops@example.com>"], "entry 1, 'Ops Team <ops@example.com>',"),
+        (["ops@example.com, brand@example.com"], "entry 1, 'ops@example.com, brand@example.com',"),
+        (["ops@@example.com"], "entry 1, 'ops@@example.com',"),
+        (["zoë@example.de"], "entry 1, 'zoë@example.de',"),
+        ("ops at example.com", "entry 1, 'ops at example.com',"),
+    ],
+)
+def test_a_recipient_that_is_no_email_address_is_refused_by_its_entry(recipients, entry):
+    with pytest.raises(SettingsError) as raised:
+        PipelineSettings.from_sources({"recipients": recipients})
+    assert str(raised.value) == (
+        f"recipients: {entry} is not an email address (give a plain one: name@example.com)"
+    )
+
+
+@pytest.mark.parametrize("sender", ["a1-to-a2", "A1 to A2 <a1-to-a2@example.com>", "a1@example"])
+def test_a_sender_that_is_no_email_address_is_refused(sender):
+    with pytest.raises(SettingsError, match=rf"^sender, {sender!r}, is not an email address"):
+        PipelineSettings.from_sources(None, {"sender": sender})
+
+
+def test_an_email_due_without_recipients_fails_naming_the_setting():
+    """Refused before any SMTP connection is looked up (none is set here)."""
+    with pytest.raises(
+        SettingsError,
+        match=r"^recipients: none, and an email is due; set "
+        r"'recipients' in the a1_to_a2_settings Variable$",
+    ):
+        send_email(EMAIL, (), "a1-to-a2@example.com", conn_id="smtp_nowhere")
+
+
+def test_an_email_without_a_sender_anywhere_fails_naming_both_places(monkeypatch):
+    """No ``sender`` setting and no from_email on the SMTP connection: nothing is sent."""
+    catcher = MailCatcher().start()
+    try:
+        connection = smtp_connection(catcher.host, catcher.port)
+        del connection["extra"]["from_email"]
+        monkeypatch.setenv("AIRFLOW_CONN_SMTP_BARE", json.dumps(connection))
+        with pytest.raises(SettingsError) as raised:
+            send_email(EMAIL, ("ops@example.com",), None, conn_id="smtp_bare")
+        assert str(raised.value) == (
+            "sender: none; set 'sender' in the a1_to_a2_settings Variable or from_email on "
+            "SMTP connection 'smtp_bare'"
+        )
+
+        send_email(EMAIL, ("ops@example.com",), "a1-to-a2@example.com", conn_id="smtp_bare")
+        assert [message["From"] for message in catcher.messages] == ["a1-to-a2@example.com"]
+    finally:
+        catcher.stop()
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [
@@ -68,7 +158,6 @@ def test_lists_accept_a_single_string_and_drop_blanks():
         ({"max_consecutive_errors": "3"}, "whole number"),
         ({"max_campaigns_per_run": True}, "whole number"),
         ({"recipients": [1, 2]}, "list of strings"),
-        ({"master_assets_folder_names": []}, "at least one folder"),
         ({"sender": 5}, "email address"),
         ({"empty_backoff_after_warning": "yes"}, "true or false"),
         ({"empty_backoff_after_warning": 1}, "true or false"),
@@ -82,6 +171,11 @@ def test_lists_accept_a_single_string_and_drop_blanks():
 def test_bad_settings_are_refused_with_the_key(source, message):
     with pytest.raises(SettingsError, match=message):
         PipelineSettings.from_sources(source)
+
+
+def test_settings_made_directly_need_a_folder_name():
+    with pytest.raises(SettingsError, match="master_assets_folder_names: name at least one folder"):
+        PipelineSettings(master_assets_folder_names=())
 
 
 @pytest.mark.parametrize(

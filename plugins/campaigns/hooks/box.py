@@ -25,14 +25,16 @@ from box_sdk_gen import (
     BoxRetryStrategy,
     BoxSDKError,
     CCGConfig,
+    DefaultPrivateKeyDecryptor,
     InMemoryTokenStorage,
     JWTConfig,
     NetworkSession,
     TimeoutConfig,
 )
 
+from campaigns.connection_fields import BOX, ConnectionSettingError
 from campaigns.errors import FolderError, NotRetryable, TransientError
-from campaigns.hooks.wire import path_segment, verify_setting
+from campaigns.hooks.wire import path_segment
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -42,6 +44,14 @@ MASTER_ASSETS_NAMES = ("Master Assets",)
 SYSTEM_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 PAGE_SIZE = 1000
 DOWNLOAD_CHUNK_SIZE = 16 * 1024
+# What boxsdk reads from a JWT app's configuration JSON (as Box's developer console writes it).
+JWT_CONFIG_KEYS = (
+    ("boxAppSettings", "clientID"),
+    ("boxAppSettings", "clientSecret"),
+    ("boxAppSettings", "appAuth", "publicKeyID"),
+    ("boxAppSettings", "appAuth", "privateKey"),
+    ("boxAppSettings", "appAuth", "passphrase"),
+)
 
 
 @dataclass(frozen=True)
@@ -98,8 +108,9 @@ class BoxHook(BaseHook):
         return self.get_connection(self.box_conn_id)
 
     @cached_property
-    def extras(self) -> dict[str, Any]:
-        return self.connection.extra_dejson
+    def settings(self) -> dict[str, Any]:
+        """The connection's extras as `campaigns.connection_fields.BOX` declares them, checked."""
+        return BOX.read(self.box_conn_id, self.connection.extra_dejson)
 
     def get_client(self) -> BoxClient:
         """The boxsdk client for the connection, built once per hook."""
@@ -118,55 +129,51 @@ class BoxHook(BaseHook):
         return BoxClient(self._auth(), network_session=self._network_session())
 
     def _auth(self) -> Authentication:
-        extras = self.extras
-        method = extras.get("auth") or _auth_method_implied_by(extras)
+        settings = self.settings
+        method = settings["auth"] or _auth_method_implied_by(settings)
         if method == "ccg":
-            if not (extras.get("enterprise_id") or extras.get("user_id")):
-                raise ValueError(
-                    f"Box connection {self.box_conn_id}: CCG needs extra enterprise_id or user_id"
-                )
+            if not (settings["enterprise_id"] or settings["user_id"]):
+                raise BOX.missing(self.box_conn_id, "enterprise_id", "auth is ccg, no user_id")
             config = CCGConfig(
                 client_id=self.connection.login,
                 client_secret=self.connection.password,
-                enterprise_id=extras.get("enterprise_id"),
-                user_id=extras.get("user_id"),
+                enterprise_id=settings["enterprise_id"],
+                user_id=settings["user_id"],
                 token_storage=_MaskedTokenStorage(),
             )
             return BoxCCGAuth(config)
         if method == "jwt":
-            config = extras["jwt_config"]
-            text = config if isinstance(config, str) else json.dumps(config)
-            return BoxJWTAuth(
-                JWTConfig.from_config_json_string(text, token_storage=_MaskedTokenStorage())
+            return BoxJWTAuth(_jwt_config(self.box_conn_id, settings["jwt_config"]))
+        token = settings["developer_token"] or self.connection.password
+        if not token:
+            raise BOX.missing(
+                self.box_conn_id, "developer_token", "auth is developer_token, no password"
             )
-        if method == "developer_token":
-            token = extras.get("developer_token") or self.connection.password
-            mask_secret(token)
-            return BoxDeveloperTokenAuth(token)
-        raise ValueError(f"Box connection {self.box_conn_id}: unknown auth {method!r}")
+        mask_secret(token)
+        return BoxDeveloperTokenAuth(token)
 
     def _network_session(self) -> NetworkSession:
-        extras = self.extras
+        settings = self.settings
         urls = {
-            keyword: extras[extra]
+            keyword: settings[extra]
             for keyword, extra in (
                 ("base_url", "base_url"),
                 ("upload_url", "upload_url"),
                 ("oauth_2_url", "oauth2_url"),
             )
-            if extras.get(extra)
+            if settings[extra]
         }
-        max_attempts = int(extras.get("max_attempts", 5))
         retries = BoxRetryStrategy(
-            max_attempts=max_attempts,
-            retry_base_interval=float(extras.get("retry_base_interval", 1)),
-            max_retries_on_exception=max_attempts - 1,
+            max_attempts=settings["max_attempts"],
+            retry_base_interval=settings["retry_base_interval"],
+            max_retries_on_exception=settings["max_attempts"] - 1,
         )
-        timeout_ms = int(float(extras["timeout"]) * 1000) if "timeout" in extras else None
+        timeout = settings["timeout"]
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         timeouts = TimeoutConfig(
-            connection_timeout_ms=timeout_ms or 10_000, read_timeout_ms=timeout_ms or 60_000
+            connection_timeout_ms=round(connect * 1000), read_timeout_ms=round(read * 1000)
         )
-        verify = verify_setting(extras.get("verify", True))
+        verify = settings["verify"]
         if verify is False:
             self.log.warning(
                 "TLS verification of Box at %s is off (connection %s)",
@@ -302,12 +309,38 @@ class BoxHook(BaseHook):
             raise TransientError(f"Box broke off the {action}: {error}") from error
 
 
-def _auth_method_implied_by(extras: dict[str, Any]) -> str:
-    if "jwt_config" in extras:
+def _auth_method_implied_by(settings: dict[str, Any]) -> str:
+    if settings["jwt_config"] is not None:
         return "jwt"
-    if "developer_token" in extras:
+    if settings["developer_token"] is not None:
         return "developer_token"
     return "ccg"
+
+
+def _jwt_config(conn_id: str, config: dict[str, Any]) -> JWTConfig:
+    """boxsdk's JWT configuration from the app's JSON, checked: whatever is wrong is named."""
+
+    def wrong(problem: str) -> ConnectionSettingError:
+        return ConnectionSettingError(BOX.service, conn_id, "jwt_config", problem)
+
+    for path in JWT_CONFIG_KEYS:
+        value: Any = config
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, str) or not value:
+            raise wrong(f"has no {'.'.join(path)}")
+    if not (config.get("enterpriseID") or config.get("userID")):
+        raise wrong("has neither enterpriseID nor userID")
+    app_auth = config["boxAppSettings"]["appAuth"]
+    try:
+        DefaultPrivateKeyDecryptor().decrypt_private_key(
+            app_auth["privateKey"], app_auth["passphrase"]
+        )
+    except (ValueError, TypeError) as error:
+        raise wrong("has a privateKey that is no PEM key its passphrase opens") from error
+    return JWTConfig.from_config_json_string(
+        json.dumps(config), token_storage=_MaskedTokenStorage()
+    )
 
 
 class _MaskedTokenStorage(InMemoryTokenStorage):
