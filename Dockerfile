@@ -8,8 +8,11 @@ RUN pip install --no-cache-dir -r /requirements.txt && pip check
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
 COPY --chown=airflow:0 include/ /opt/airflow/include/
-# Airflow puts the plugins folder on sys.path itself; `python -m campaigns.migrate` needs this.
-ENV PYTHONPATH=/opt/airflow/plugins
+# The package installed editable, as an Airflow provider: its connection types appear in
+# Admin -> Connections, and every process (`python -m campaigns.migrate` too) imports campaigns
+# from /opt/airflow/plugins, the folder compose mounts over.
+COPY --chown=airflow:0 pyproject.toml /opt/airflow/pyproject.toml
+RUN pip install --no-cache-dir --no-deps -e /opt/airflow
 
 FROM airflow AS sandbox
 COPY requirements-demo.txt /requirements-demo.txt

@@ -1,5 +1,8 @@
-# Sourced by bin/*: ensure_venv DIR REQUIREMENTS creates DIR as a virtual environment holding the
-# pinned REQUIREMENTS, and reinstalls only when that file (or a file it includes) changed.
+# Sourced by bin/* (from the repository's root): ensure_venv DIR REQUIREMENTS creates DIR as a
+# virtual environment holding the pinned REQUIREMENTS and this repository as an editable package
+# (Airflow finds its connection types through pyproject.toml's entry point; the code imported is
+# plugins/campaigns itself). It reinstalls only when REQUIREMENTS, requirements.txt or
+# pyproject.toml changed.
 
 find_python() {
     for candidate in "${PYTHON:-}" python3.11 python3; do
@@ -16,7 +19,7 @@ find_python() {
 
 ensure_venv() {
     local dir=$1 requirements=$2 python stamp wanted
-    wanted=$(cat "$requirements" requirements.txt | sha256sum | cut -c1-16)
+    wanted=$(cat "$requirements" requirements.txt pyproject.toml | sha256sum | cut -c1-16)
     stamp="$dir/.requirements-$wanted"
     [ -f "$stamp" ] && return 0
     python=$(find_python)
@@ -24,6 +27,7 @@ ensure_venv() {
     [ -x "$dir/bin/python" ] || "$python" -m venv "$dir"
     "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
     "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" >&2
+    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e . >&2
     rm -f "$dir"/.requirements-*
     touch "$stamp"
 }
