@@ -140,7 +140,9 @@ def _task_logs(home: Path, run_id: str) -> str:
 
 def test_hooks_register_what_they_sign_in_with(monkeypatch):
     """Each secret a hook receives is handed to Airflow's masker as it arrives."""
-    fixture = {"box": box_fixture.box_fixture(), "dam": dam_fixture.dam()}
+    # A campaign at A1: the Test button (the DAM check) passes only with one to read.
+    dam_part = dam_fixture.dam([dam_fixture.campaign("c1")])
+    fixture = {"box": box_fixture.box_fixture(), "dam": dam_part}
     with (
         run_in_thread(create_box_app(fixture)) as box,
         run_in_thread(create_dam_app(fixture)) as dam,
