@@ -26,7 +26,7 @@ no campaign took shows as skipped.
 | warn | empty once the poll count reaches the threshold (20) | one warning email per episode |
 | retry | a genuine folder error (missing, no access) | "attempt X/3" email |
 | fail | the 3rd genuine error in a row | permanently failed, final email |
-| reset | assets present | import into the DAM, move to A2, clear the state |
+| reset | assets present | import, move to A2, clear the state (a held DAM lock: next poll) |
 
 **Clearing tasks is safe**: a poll is counted once per campaign and run, each email is sent
 once (notification ledger), each asset imported once (asset ledger).

@@ -152,10 +152,12 @@ class ConnectionFields:
         rows = ["| extra | default | meaning |", "| --- | --- | --- |"]
         for item in self.extras:
             default = "required" if item.required else _form_text(item.default) or "-"
-            choices = (
-                f" One of: {', '.join(f'`{c}`' for c in item.choices)}." if item.choices else ""
-            )
-            rows.append(f"| `{item.name}` | {default} | {item.help}{choices} |")
+            meaning = item.help
+            if item.choices:
+                meaning += f"; one of {', '.join(f'`{choice}`' for choice in item.choices)}"
+            if item.placeholder:
+                meaning += f" (e.g. `{item.placeholder}`)"
+            rows.append(f"| `{item.name}` | {default} | {meaning} |")
         return "\n".join(rows)
 
 

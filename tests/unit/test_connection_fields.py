@@ -401,11 +401,11 @@ def test_markdown_table_shows_required_defaults_and_choices():
     rows = {row.split(" | ")[0]: row for row in DAM.markdown_table().splitlines()[2:]}
     assert rows["| `status_field`"] == (
         "| `status_field` | required | the metadata field id holding the campaign status "
-        "(A1, A2, ...) |"
+        "(A1, A2, ...) (e.g. `ACME.FIELD.CAMPAIGN STATUS`) |"
     )
     assert rows["| `auth`"] == (
         "| `auth` | session | how the service account signs in: an OTMM session, OAuth2, or "
-        "OTDS single sign-on One of: `session`, `oauth2`, `otds`. |"
+        "OTDS single sign-on; one of `session`, `oauth2`, `otds` |"
     )
     assert rows["| `page_size`"] == (
         "| `page_size` | 100 | hits and folder children read per request |"
