@@ -420,6 +420,14 @@ DAM = ConnectionFields(
             kind="integer",
             default=3,
         ),
+        Extra(
+            "search_rereads",
+            "Rereads of a shifting search",
+            "times the status search is read again when its results change while it pages; "
+            "when every read changed, no campaign is taken for having left A1 that poll",
+            kind="integer",
+            default=3,
+        ),
         *_common(
             (
                 Extra(

@@ -217,6 +217,7 @@ def _api_routes(state: DamState) -> APIRouter:
         only = set(metadata_to_return.split(",")) if metadata_to_return else None
         hits = state.search(field_id, value, operator.endswith(".CONTAINS"), only)
         page = hits[after : after + limit]
+        state.search_page_served()
         return {
             "search_result_resource": {
                 "search_result": {
@@ -373,6 +374,14 @@ class ImportDelay(BaseModel):
     seconds: float = Field(ge=0)
 
 
+class SearchShift(BaseModel):
+    """A campaign moved to `status` right after the `after_page`-th search page from now."""
+
+    after_page: int = Field(ge=1)
+    campaign_id: str
+    status: str
+
+
 class SearchAnswer(BaseModel):
     """A search answer served as given: `body` as JSON (surrogates escaped), or `text` as is.
 
@@ -415,8 +424,7 @@ def _control_routes(state: DamState) -> APIRouter:
     @router.put("/campaigns/{campaign_id}/status")
     async def set_status(campaign_id: str, change: StatusChange) -> dict:
         folder = campaign(campaign_id)
-        folder.status = change.status
-        folder.metadata.pop(state.fields["status"], None)
+        state.move(folder, change.status)
         return folder.as_control_view()
 
     @router.put("/campaigns/{campaign_id}/lock")
@@ -436,6 +444,17 @@ def _control_routes(state: DamState) -> APIRouter:
     @router.put("/imports/delay", status_code=204)
     async def delay_imports(delay: ImportDelay) -> None:
         state.import_delay_seconds = delay.seconds
+
+    @router.post("/search-shifts", status_code=204)
+    async def add_search_shifts(shifts: list[SearchShift]) -> None:
+        """Someone else moving campaigns while a search pages: each shift moves its campaign
+        right after the `after_page`-th page the sandbox's campaigns answer, counted from now
+        (a queued search answer is no page of theirs); 404 for an unknown campaign."""
+        unknown = [s.campaign_id for s in shifts if s.campaign_id not in state.campaigns]
+        if unknown:
+            raise DamFault(404, f"No campaign {', '.join(unknown)}")
+        for shift in shifts:
+            state.shift_search(shift.after_page, shift.campaign_id, shift.status)
 
     @router.post("/search-answers", status_code=204)
     async def add_search_answers(answers: list[SearchAnswer]) -> None:

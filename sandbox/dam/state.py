@@ -49,6 +49,15 @@ class CampaignFolder:
         return view
 
 
+@dataclass(frozen=True)
+class SearchShift:
+    """A campaign moved to `status` right after the search page numbered `due` is served."""
+
+    due: int
+    campaign_id: str
+    status: str
+
+
 @dataclass
 class Session:
     session_id: int
@@ -93,6 +102,9 @@ class DamState:
         self.received: deque[str] = deque(maxlen=10_000)
         # Seconds every import is answered after it is recorded (0: at once).
         self.import_delay_seconds = 0.0
+        # Search pages served so far, and the moves due after some of them.
+        self.search_pages_served = 0
+        self.search_shifts: list[SearchShift] = []
 
     def add_campaign(self, entry: dict) -> CampaignFolder:
         folder = CampaignFolder(**campaign(**_renamed_id(entry, "campaign_id")))
@@ -154,6 +166,23 @@ class DamState:
             self.expire_countdown = None
 
     # Search and metadata
+
+    def move(self, folder: CampaignFolder, status: str) -> None:
+        """Put a campaign at `status`, as someone editing it in the DAM would."""
+        folder.status = status
+        folder.metadata.pop(self.fields["status"], None)
+
+    def shift_search(self, after_page: int, campaign_id: str, status: str) -> None:
+        """Move a campaign to `status` right after the `after_page`-th search page from now."""
+        due = self.search_pages_served + after_page
+        self.search_shifts.append(SearchShift(due, campaign_id, status))
+
+    def search_page_served(self) -> None:
+        """Count a search page served and make the moves due after it."""
+        self.search_pages_served += 1
+        for shift in [s for s in self.search_shifts if s.due == self.search_pages_served]:
+            self.search_shifts.remove(shift)
+            self.move(self.campaigns[shift.campaign_id], shift.status)
 
     def search(
         self, field_id: str, value: str, contains: bool, only: set[str] | None = None

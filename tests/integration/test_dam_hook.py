@@ -9,11 +9,12 @@ import re
 import socket
 
 import pytest
+import requests
 from _dam_fixtures import DamSandbox, TlsFiles, dam_hook, start_dam_server
 from airflow.sdk._shared.secrets_masker import redact
 
-from campaigns.errors import FolderError, StatusChangeRefused, TransientError
-from campaigns.hooks.dam import AssetImport, Campaign, DamError, DamHook, answers
+from campaigns.errors import BadCampaignData, FolderError, StatusChangeRefused, TransientError
+from campaigns.hooks.dam import AssetImport, Campaign, DamCampaigns, DamError, DamHook, answers
 from sandbox.dam.fixture import (
     BOX_FOLDER_FIELD,
     CONTAINS_OPERATOR,
@@ -724,3 +725,99 @@ def test_ids_are_url_encoded_on_the_wire(start_dam, connect):
     assert running.campaign("Spring")["status"] == "A1"
     assert [c["name"] for c in hook.list_folder_children(WEIRD_ID)] == ["brief.pdf"]
     assert running.count("GET", "folders/{folder_id}") == 1
+
+
+# A search that shifts while it pages
+
+
+def shift_search(sandbox: DamSandbox, *shifts: tuple[int, str, str]) -> requests.Response:
+    """Script moves of campaigns: (after which search page from now, campaign id, status)."""
+    body = [{"after_page": n, "campaign_id": c, "status": s} for n, c, s in shifts]
+    return requests.post(f"{sandbox.url}/_sandbox/search-shifts", json=body, timeout=10)
+
+
+def _ids(found) -> list[str]:
+    return [c.campaign_id for c in found.campaigns]
+
+
+def test_a_campaign_moved_out_of_a1_between_pages_costs_no_other(start_dam, connect):
+    """c003 leaves after page 1, so page 2 starts one later: read again, c010 is not skipped."""
+    running = start_dam(dam(_campaigns(25)))
+    shift_search(running, (1, "c003", "A2")).raise_for_status()
+
+    found = connect(running, page_size=10).get_campaigns("A1")
+
+    assert _ids(found) == [f"c{n:03}" for n in range(25) if n != 3]
+    assert found.whole is True
+    assert running.campaign("c003")["status"] == "A2"
+    assert running.count("POST", "search/text") == 3 + 3
+
+
+def test_a_campaign_moved_into_a1_between_pages_is_found(start_dam, connect):
+    """c005 arrives after page 1, so page 2 repeats c009: read again, c005 is among them."""
+    campaigns = _campaigns(26)
+    campaigns[5] = campaign("c005", status="A2", box_folder_id="9005")
+    running = start_dam(dam(campaigns))
+    shift_search(running, (1, "c005", "A1")).raise_for_status()
+
+    found = connect(running, page_size=10).get_campaigns("A1")
+
+    assert _ids(found) == [f"c{n:03}" for n in range(26)]
+    assert found.whole is True
+    assert running.count("POST", "search/text") == 3 + 3
+
+
+def test_a_search_shifting_on_every_read_gives_the_union_not_whole(start_dam, connect, capsys):
+    """c000 leaves and comes back after every page: after the rereads the extra allows, every
+    campaign any read found, once (c010 only the second read found), flagged not whole."""
+    running = start_dam(dam(_campaigns(25)))
+    toggles = [(page, "c000", "A2" if page % 2 else "A1") for page in range(1, 40)]
+    shift_search(running, *toggles).raise_for_status()
+
+    found = connect(running, page_size=10, search_rereads=2).get_campaigns("A1")
+
+    assert sorted(_ids(found)) == [f"c{n:03}" for n in range(25)]
+    assert len(_ids(found)) == 25
+    assert _ids(found)[-1] == "c010"
+    assert found.whole is False
+    assert running.count("POST", "search/text") == 3 * 3
+    out = capsys.readouterr().out
+    assert "changed during each of 3 reads: taking every campaign any read found" in out
+
+
+def test_a_search_that_holds_still_is_read_once(start_dam, connect):
+    running = start_dam(dam(_campaigns(25)))
+
+    found = connect(running, page_size=10).get_campaigns("A1")
+
+    assert len(found.campaigns) == 25
+    assert found.whole is True
+    assert running.count("POST", "search/text") == 3
+
+
+def test_the_union_takes_each_campaign_as_the_latest_read_found_it():
+    """A campaign unusable in the latest read is reported, not polled with older metadata."""
+    first = DamCampaigns(
+        [Campaign("a", "C-a", "Old name", "A1", None), Campaign("b", "C-b", "B", "A1", None)],
+        [],
+    )
+    latest = DamCampaigns(
+        [Campaign("a", "C-a", "New name", "A1", "1")], [BadCampaignData("b", "number missing")]
+    )
+
+    merged = answers.union([first, latest])
+
+    assert merged.campaigns == [Campaign("a", "C-a", "New name", "A1", "1")]
+    assert merged.bad == latest.bad
+    assert merged.whole is False
+
+
+def test_a_shift_of_an_unknown_campaign_is_refused_and_nothing_is_scripted(start_dam, connect):
+    running = start_dam(dam(_campaigns(25)))
+
+    refused = shift_search(running, (1, "c003", "A2"), (1, "nope", "A2"))
+
+    assert refused.status_code == 404
+    assert "No campaign nope" in refused.json()["exception_body"]["message"]
+    assert len(connect(running, page_size=10).get_campaigns("A1").campaigns) == 25
+    assert running.campaign("c003")["status"] == "A1"

@@ -32,10 +32,14 @@ class Campaign:
 
 @dataclass(frozen=True)
 class DamCampaigns:
-    """The campaigns a status search found, and those whose metadata could not be read."""
+    """The campaigns a status search found, and those whose metadata could not be read.
+
+    ``whole``: the search was read whole while it held still, so a campaign it lacks has left.
+    """
 
     campaigns: list[Campaign]
     bad: list[BadCampaignData]
+    whole: bool = True
 
 
 class UnreadableField(ValueError):
@@ -89,6 +93,34 @@ def paged(fetch_page: Callable[[int], tuple[list[Any], bool]]) -> Iterator[Any]:
         after += len(items)
         if not items or last:
             return
+
+
+def search_read(search_page: Callable[[int], tuple[list[Any], int]]) -> tuple[list[Any], bool]:
+    """Every hit of one paged search (`search_page(after)` answers a page's hits and the total),
+    and whether it held still: the same total on every page and no hit repeated."""
+    totals: list[int] = []
+
+    def page(after: int) -> tuple[list[Any], bool]:
+        hits, total = search_page(after)
+        totals.append(total)
+        return hits, after + len(hits) >= total
+
+    hits = list(paged(page))
+    ids = [dig(hit, "asset_id") for hit in hits]
+    ids = [hit_id for hit_id in ids if isinstance(hit_id, str | int)]
+    return hits, len(set(totals)) == 1 and len(set(ids)) == len(ids)
+
+
+def union(reads: list[DamCampaigns]) -> DamCampaigns:
+    """The campaigns found by any of `reads`, each as the latest read found it; not whole. The
+    unusable ones are the latest read's."""
+    latest = reads[-1]
+    unusable = {problem.campaign_id for problem in latest.bad}
+    found: dict[str, Campaign] = {}
+    for read in reads:
+        found.update((campaign.campaign_id, campaign) for campaign in read.campaigns)
+    campaigns = [campaign for key, campaign in found.items() if key not in unusable]
+    return DamCampaigns(campaigns, latest.bad, whole=False)
 
 
 def search_page(response: requests.Response) -> tuple[list[Any], int]:

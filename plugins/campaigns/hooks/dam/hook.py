@@ -92,32 +92,53 @@ class DamHook(BaseHook):
         return form
 
     def get_campaigns(self, status: str) -> DamCampaigns:
-        """Every campaign at `status`, over all pages; those with unreadable metadata in `bad`."""
+        """Every campaign at `status`, over all pages; those with unreadable metadata in `bad`.
+
+        A search that shifts while it pages is read again, up to ``search_rereads`` times; when
+        no read held still, the campaigns of every read, not `whole`.
+        """
         form = self.search_form(status)
 
-        def search_page(after: int) -> tuple[list[Any], bool]:
-            hits, total = answers.search_page(
+        def search_page(after: int) -> tuple[list[Any], int]:
+            return answers.search_page(
                 self._call("POST", "search/text", data={**form, "after": after})
             )
-            return hits, after + len(hits) >= total
 
-        campaigns, bad, seen = [], [], set()
-        for hit in answers.paged(search_page):
-            if isinstance(hit, dict) and hit.get("data_type") != "CONTAINER":
-                continue
-            try:
-                campaign = self._campaign(hit)
-            except BadCampaignData as problem:
-                bad.append(problem)
-                continue
-            # An operator such as CHAR.CONTAINS also finds A10 for A1.
-            if campaign.status != status:
-                continue
-            # Paging through a result set that changes meanwhile can repeat a hit: the first counts.
-            if campaign.campaign_id not in seen:
-                campaigns.append(campaign)
-                seen.add(campaign.campaign_id)
-        return DamCampaigns(campaigns, bad)
+        def campaigns_among(hits: list[Any]) -> DamCampaigns:
+            campaigns: dict[str, Campaign] = {}
+            bad = []
+            for hit in hits:
+                if isinstance(hit, dict) and hit.get("data_type") != "CONTAINER":
+                    continue
+                try:
+                    campaign = self._campaign(hit)
+                except BadCampaignData as problem:
+                    bad.append(problem)
+                    continue
+                # An operator such as CHAR.CONTAINS also finds A10 for A1.
+                if campaign.status == status:
+                    # A hit repeated by a shifting search: the first counts.
+                    campaigns.setdefault(campaign.campaign_id, campaign)
+            return DamCampaigns(list(campaigns.values()), bad)
+
+        reads = []
+        for read in range(1 + self.settings.search_rereads):
+            hits, held_still = answers.search_read(search_page)
+            reads.append(campaigns_among(hits))
+            if held_still:
+                return reads[-1]
+            self.log.info(
+                "The DAM's campaigns at %s changed while read %d paged through them",
+                status,
+                read + 1,
+            )
+        self.log.warning(
+            "The DAM's campaigns at %s changed during each of %d reads: taking every campaign "
+            "any read found",
+            status,
+            len(reads),
+        )
+        return answers.union(reads)
 
     def move_campaign(self, campaign_id: str, from_status: str, to_status: str) -> None:
         """Move a campaign from `from_status` to `to_status` under a lock; already there is fine."""

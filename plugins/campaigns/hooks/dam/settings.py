@@ -36,6 +36,7 @@ class DamSettings:
     api_version: str = "v6"
     page_size: int = 100
     lost_import_looks: int = 3
+    search_rereads: int = 3
     timeout: float | tuple[float, float] = (10.0, 120.0)
     max_attempts: int = 5
     backoff: float = 1.0
