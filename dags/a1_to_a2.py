@@ -10,6 +10,7 @@ from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryActi
 from campaigns.operators.actions import ACTION_OPERATORS
 from campaigns.rules import EMPTY_BACKOFF_MAX_POLLS, POLL_MINUTES
 from campaigns.settings import BOX_TASKS_AT_ONCE
+from campaigns.settle import SETTLE_MINUTES
 
 DOC = """
 ### Campaigns from A1 to A2
@@ -22,11 +23,11 @@ no campaign took shows as skipped.
 
 | action | when | effect |
 | --- | --- | --- |
-| skip | folder empty | counts the poll, sends nothing |
+| skip | folder empty, or files still arriving (*settling*) | counts the poll, sends nothing |
 | warn | empty once the poll count reaches the threshold (20) | one warning email per episode |
 | retry | a genuine folder error (missing, no access) | "attempt X/3" email |
 | fail | the 3rd genuine error in a row | permanently failed, final email |
-| reset | assets present | import, move to A2, clear the state (a held DAM lock: next poll) |
+| reset | assets present, settled | import, move to A2, clear the state (DAM lock held: next poll) |
 
 **Clearing tasks is safe**: a poll is counted once per campaign and run, each email is sent
 once (notification ledger), each asset imported once (asset ledger).
@@ -69,7 +70,8 @@ PARAMS = {
         minimum=1,
     ),
     "master_assets_folder_names": _setting(
-        "Names of the assets folder in a campaign folder, any letter case. Default: Master Assets.",
+        "Names of the assets folder in a campaign folder, as people read them (any case, "
+        "space or accent form). Default: Master Assets.",
         "Master Assets folder names",
         "array",
         items={"type": "string"},
@@ -135,6 +137,20 @@ PARAMS = {
         "Webhook connection",
         "string",
     ),
+    "settle_minutes": _setting(
+        "Promote only once the Master Assets files have not changed for this many minutes "
+        f"(uploads land one file at a time). 0: at once. Empty: the Variable's, or "
+        f"{SETTLE_MINUTES}.",
+        "Settle minutes",
+        "integer",
+        minimum=0,
+    ),
+    "ready_marker": _setting(
+        "A file name that, once in Master Assets, promotes at once (the file itself is not "
+        "imported). Empty: the Variable's value, or none.",
+        "Ready marker",
+        "string",
+    ),
 }
 
 
@@ -175,15 +191,15 @@ def a1_to_a2():
     @task(
         map_index_template="{{ campaigns_in_batch }}", max_active_tis_per_dagrun=BOX_TASKS_AT_ONCE
     )
-    def check(batch: list, params=None) -> list:
-        """Look at the Master Assets folder of this batch's campaigns in Box."""
+    def check(batch: list, params=None, dag_run=None) -> list:
+        """Look at the Master Assets folder of this batch's campaigns in Box, as of the run."""
         from airflow.sdk import get_current_context
 
         from campaigns.operators.actions import batch_label
         from campaigns.stages import check_campaigns, run_settings
 
         get_current_context()["campaigns_in_batch"] = batch_label(batch)
-        return check_campaigns(batch, run_settings(params))
+        return check_campaigns(batch, run_settings(params), dag_run.run_after)
 
     @task(trigger_rule="all_done_min_one_success", multiple_outputs=False)
     def decide(checked: list, run_id=None, params=None, dag_run=None) -> dict:

@@ -15,6 +15,10 @@ lock in the DAM keeps it at A1, within the same episode, and the next poll tries
 
 With the backoff on (``empty_backoff_max_polls``), a warned campaign whose folder is still empty
 is checked only every 2, 4, 8, ... polls, up to the cap; any other outcome ends the backoff.
+
+A folder whose files are still arriving (*settling*, see ``campaigns.settle``) is skipped
+silently: the poll is counted for visibility and ends an error streak (the folder was found), but
+never brings the no-assets warning, since files are there.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class Outcome(StrEnum):
 
     ASSETS = "assets"
     EMPTY = "empty"
+    SETTLING = "settling"
     FOLDER_ERROR = "folder_error"
 
 
@@ -121,6 +126,8 @@ def decide(check: CheckResult, state: RetryState, settings: RetrySettings) -> De
         polled = replace(polled, consecutive_errors=0, failure_reason=None)
     if check.outcome is Outcome.ASSETS:
         return Decision(Action.RESET, replace(polled, backoff_polls=0))
+    if check.outcome is Outcome.SETTLING:
+        return Decision(Action.SKIP, replace(polled, backoff_polls=0))
     if check.outcome is Outcome.EMPTY:
         if polled.poll_count >= settings.warning_threshold and not polled.warning_sent:
             return Decision(Action.WARN, _backed_off(replace(polled, warning_sent=True), settings))

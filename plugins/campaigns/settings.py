@@ -13,6 +13,7 @@ from campaigns.rules import (
     WARNING_THRESHOLD,
     RetrySettings,
 )
+from campaigns.settle import SETTLE_MINUTES
 
 VARIABLE = "a1_to_a2_settings"
 MAX_MAP_LENGTH = 1024
@@ -45,6 +46,8 @@ class PipelineSettings:
     empty_backoff_max_polls: int = EMPTY_BACKOFF_MAX_POLLS
     auto_reset_failed_after_days: int | None = None
     webhook_conn_id: str | None = None
+    settle_minutes: int = SETTLE_MINUTES
+    ready_marker: str | None = None
 
     @classmethod
     def from_sources(cls, *sources: Mapping[str, Any] | None) -> PipelineSettings:
@@ -125,6 +128,16 @@ def _checked(key: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise SettingsError(f"webhook_conn_id: expected a connection id, got {value!r}")
         return value.strip() or None
+    if key == "ready_marker":
+        if not isinstance(value, str) or "/" in value:
+            raise SettingsError(f"ready_marker: expected a file name, got {value!r}")
+        return value.strip() or None
+    if key == "settle_minutes":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise SettingsError(
+                f"settle_minutes: expected a whole number of 0 or more, got {value!r}"
+            )
+        return value
     if key == "empty_backoff_after_warning":
         if not isinstance(value, bool):
             raise SettingsError(f"{key}: expected true or false, got {value!r}")

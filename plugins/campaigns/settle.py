@@ -12,6 +12,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from campaigns.names import comparable
+
+# Quiet minutes before a tree counts as settled by default: two polls of three minutes.
+SETTLE_MINUTES = 6
+
 
 @dataclass(frozen=True)
 class FileSeen:
@@ -58,12 +63,14 @@ def settle(
         if previous.last_change_at is not None:
             dates.append(previous.last_change_at)
         gone = previous.files.keys() - seen.keys()
+        # Changed (or newly here) since the last look, yet dated no later than what that look
+        # knew: Box's date does not show the change (a move keeping its date), so it is dated now.
         undated = [
             file
             for file_id, file in seen.items()
-            if file_id in previous.files
-            and previous.files[file_id] != (file.sha1, file.size)
-            and (previous.last_change_at is None or file.changed_at <= previous.last_change_at)
+            if previous.files.get(file_id) != (file.sha1, file.size)
+            and previous.last_change_at is not None
+            and file.changed_at <= previous.last_change_at
         ]
         if gone or undated:
             dates.append(now)
@@ -73,3 +80,22 @@ def settle(
     )
     quiet = last_change_at is None or now - last_change_at >= timedelta(minutes=settle_minutes)
     return Settling(ready_marker_seen or settle_minutes == 0 or quiet, last_change_at, snapshot)
+
+
+def is_ready_marker(name: str, ready_marker: str | None) -> bool:
+    """Whether a file named ``name`` is the ready marker (compared as people read names)."""
+    return ready_marker is not None and comparable(name) == comparable(ready_marker)
+
+
+def settling_text(file_count: int, quiet_for: timedelta | None) -> str:
+    """What an operator reads of a settling tree: "4 files, last change 2 minutes ago"."""
+    files = f"{file_count} file{'' if file_count == 1 else 's'}"
+    if quiet_for is None:
+        return files
+    minutes = int(quiet_for.total_seconds() // 60)
+    ago = (
+        "less than a minute ago"
+        if minutes < 1
+        else f"{minutes} minute{'' if minutes == 1 else 's'} ago"
+    )
+    return f"{files}, last change {ago}"

@@ -2,7 +2,8 @@
 
 Values crossing from one stage to the next are plain dicts (they travel as XCom):
 a *campaign* has ``campaign_id``, ``number``, ``name``, ``status``, ``box_folder_id`` and, once
-selected, ``master_assets_folder_id``; a *check* adds ``outcome``, ``reason`` and ``assets``;
+selected, ``master_assets_folder_id``; a *check* adds ``outcome``, ``reason``, ``assets`` and
+(the folder found) the settle verdict, ``settled`` and ``last_change_at`` (ISO text or None);
 a *decided* campaign adds ``action``, ``poll_count``, ``attempt``, ``max_attempts``, ``episode``.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from campaigns.errors import FolderError
 from campaigns.rules import Action, CheckResult, Outcome, is_due
 from campaigns.settings import VARIABLE, PipelineSettings
+from campaigns.settle import FileSeen, Settling, Snapshot, is_ready_marker, settle, settling_text
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,8 @@ def run_settings(params: dict[str, Any] | None) -> PipelineSettings:
 def fetch_campaigns() -> dict[str, list[dict[str, Any]]]:
     """The campaigns at A1 in the DAM (all pages), recorded in the tracking database.
 
-    Tracked campaigns at A1 that the search no longer returns are marked as having left it.
+    Tracked campaigns at A1 that a whole search no longer returns are marked as having left it;
+    after a search that shifted on every read, nobody is.
     """
     from campaigns.hooks.dam import DamHook
     from campaigns.hooks.retry_state import RetryStateHook
@@ -50,9 +53,16 @@ def fetch_campaigns() -> dict[str, list[dict[str, Any]]]:
     seen = [c["campaign_id"] for c in campaigns] + [
         b.campaign_id for b in found.bad if b.campaign_id
     ]
-    left = state.mark_left(WAITING_STATUS, LEFT_STATUS, seen)
-    if left:
-        log.info("%d campaigns left A1 in the DAM: %s", len(left), ", ".join(left[:20]))
+    if found.whole:
+        left = state.mark_left(WAITING_STATUS, LEFT_STATUS, seen)
+        if left:
+            log.info("%d campaigns left A1 in the DAM: %s", len(left), ", ".join(left[:20]))
+    else:
+        log.warning(
+            "The DAM's search changed on every read: no campaign is marked %r this poll, and "
+            "every campaign a read found is polled",
+            LEFT_STATUS,
+        )
     bad = [{"campaign_id": b.campaign_id, "reason": b.reason} for b in found.bad]
     for record in bad:
         log.warning("Campaign %r skipped, its DAM metadata is unusable: %s", *record.values())
@@ -105,11 +115,17 @@ def select_campaigns(
 
 
 def check_campaigns(
-    campaigns: list[dict[str, Any]], settings: PipelineSettings
+    campaigns: list[dict[str, Any]], settings: PipelineSettings, looked_at: datetime
 ) -> list[dict[str, Any]]:
-    """Look at each campaign's Master Assets folder; a passing Box outage raises for a retry."""
-    from campaigns.hooks.box import BoxHook
+    """Look at each campaign's Master Assets folder; a passing Box outage raises for a retry.
 
+    Files present make *assets* once the tree has settled by ``looked_at`` (the run's time),
+    compared with the last look the tracking database keeps; *settling* until then.
+    """
+    from campaigns.hooks.box import BoxHook
+    from campaigns.hooks.retry_state import RetryStateHook
+
+    previous = RetryStateHook().get_snapshots([c["campaign_id"] for c in campaigns])
     box = BoxHook(requests_per_minute=settings.box_requests_per_minute_per_task)
     box.sign_in()
 
@@ -122,26 +138,64 @@ def check_campaigns(
             )
         except FolderError as error:
             return {**campaign, "outcome": Outcome.FOLDER_ERROR.value, "reason": error.reason}
-        outcome = Outcome.ASSETS if found.assets else Outcome.EMPTY
+        assets = [a for a in found.assets if not is_ready_marker(a.name, settings.ready_marker)]
+        verdict = settle(
+            previous.get(campaign["campaign_id"]),
+            [
+                FileSeen(a.file_id, a.sha1, a.size, datetime.fromisoformat(a.changed_at))
+                for a in assets
+            ],
+            looked_at,
+            settings.settle_minutes,
+            ready_marker_seen=len(assets) < len(found.assets),
+        )
+        if not assets:
+            outcome = Outcome.EMPTY
+        else:
+            outcome = Outcome.ASSETS if verdict.settled else Outcome.SETTLING
         return {
             **campaign,
             "outcome": outcome.value,
             "reason": None,
             "master_assets_folder_id": found.master_assets_folder_id,
-            "assets": [asdict(asset) for asset in found.assets],
+            "assets": [asdict(asset) for asset in assets],
+            "settled": verdict.settled,
+            "last_change_at": _iso(verdict.last_change_at),
         }
 
     with ThreadPoolExecutor(min(settings.box_concurrency, len(campaigns) or 1)) as pool:
         checked = list(pool.map(check, campaigns))
     for result in checked:
+        detail = _detail(result, looked_at)
         log.info(
             "%s (%s): %s%s",
             result["number"],
             result["campaign_id"],
             result["outcome"],
-            f" - {result['reason']}" if result["reason"] else "",
+            f" - {detail}" if detail else "",
         )
     return checked
+
+
+def settle_verdict(checked: dict[str, Any]) -> Settling | None:
+    """The settle verdict a check carries, with the snapshot to keep; None for a folder error."""
+    if checked["outcome"] == Outcome.FOLDER_ERROR.value:
+        return None
+    last_change_at = checked["last_change_at"] and datetime.fromisoformat(checked["last_change_at"])
+    files = {a["file_id"]: (a["sha1"], a["size"]) for a in checked["assets"]}
+    return Settling(checked["settled"], last_change_at, Snapshot(files, last_change_at))
+
+
+def _detail(result: dict[str, Any], looked_at: datetime) -> str | None:
+    """The log's detail of a check: a folder error's reason, or how a settling tree stands."""
+    if result["outcome"] != Outcome.SETTLING.value:
+        return result["reason"]
+    verdict = settle_verdict(result)
+    return settling_text(len(result["assets"]), verdict.quiet_for(looked_at))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def decide_actions(
@@ -162,7 +216,8 @@ def decide_actions(
         }
     )
     checks = {c["campaign_id"]: CheckResult(Outcome(c["outcome"]), c["reason"]) for c in checked}
-    decisions = state.record_polls(run_id, checks, settings.rules, checked_at=run_at)
+    looks = {c["campaign_id"]: look for c in checked if (look := settle_verdict(c))}
+    decisions = state.record_polls(run_id, checks, settings.rules, checked_at=run_at, looks=looks)
     by_action: dict[str, list[dict[str, Any]]] = {action.value: [] for action in Action}
     for campaign in checked:
         decision = decisions.get(campaign["campaign_id"])

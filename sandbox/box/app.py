@@ -17,7 +17,7 @@ import jwt
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.exceptions import HTTPException
 
@@ -75,10 +75,6 @@ def error_body(status: int, message: str | None = None, context_info: dict | Non
     return body
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 @dataclass
 class Folder:
     id: str
@@ -86,16 +82,23 @@ class Folder:
     parent: str | None
     forbidden: bool = False
     created_at: str = FIXTURE_TIME
+    modified_at: str = FIXTURE_TIME
+    content_modified_at: str = FIXTURE_TIME
 
 
 @dataclass
 class File:
+    """A file; `created_at`/`modified_at` are Box's dates, `content_modified_at` the uploader's."""
+
     id: str
     name: str
     parent: str
     size: int
     seed: str
     created_at: str = FIXTURE_TIME
+    modified_at: str = FIXTURE_TIME
+    content_modified_at: str = FIXTURE_TIME
+    version: int = 1
 
     @property
     def sha1(self) -> str:
@@ -114,6 +117,8 @@ class BoxState:
     downloads: dict[str, str] = field(default_factory=dict)  # download token -> file id
     uploads: list[dict] = field(default_factory=list)
     last_id: int = 9_000_000_000
+    # What "now" is for the sandbox's dates (ISO text); None: the real time.
+    clock: str | None = None
 
     @classmethod
     def from_fixture(cls, box: dict) -> BoxState:
@@ -122,16 +127,7 @@ class BoxState:
             folders[record["id"]] = Folder(
                 record["id"], record["name"], record["parent"], record.get("forbidden", False)
             )
-        files = {
-            record["id"]: File(
-                record["id"],
-                record["name"],
-                record["parent"],
-                record["size"],
-                record.get("seed") or record["id"],
-            )
-            for record in box.get("files", ())
-        }
+        files = {record["id"]: _file_from(record) for record in box.get("files", ())}
         state = cls(
             folders=folders,
             files=files,
@@ -141,6 +137,10 @@ class BoxState:
         for token in box.get("developer_tokens", ()):
             state.tokens[token] = float("inf")
         return state
+
+    def now(self) -> str:
+        """The sandbox's time: its clock if set, else the real time."""
+        return self.clock or datetime.now(UTC).isoformat(timespec="seconds")
 
     def new_id(self) -> str:
         self.last_id += 1
@@ -202,6 +202,22 @@ class BoxState:
         del self.folders[folder_id]
 
 
+def _file_from(record: dict, now: str = FIXTURE_TIME) -> File:
+    """A file from a fixture or control-API record; undated parts default to ``now``."""
+    created_at = record.get("created_at") or now
+    modified_at = record.get("modified_at") or created_at
+    return File(
+        record["id"],
+        record["name"],
+        record["parent"],
+        record["size"],
+        record.get("seed") or record["id"],
+        created_at,
+        modified_at,
+        record.get("content_modified_at") or created_at,
+    )
+
+
 def _not_found(kind: str, item_id: str) -> BoxError:
     message = f"Invalid value '{item_id}'. '{kind}' with value '{item_id}' not found"
     reason = {"reason": "invalid_parameter", "name": kind, "message": message}
@@ -243,7 +259,11 @@ class Representations:
         return {
             "type": "file",
             "id": file.id,
-            "file_version": {"type": "file_version", "id": f"v{file.id}", "sha1": file.sha1},
+            "file_version": {
+                "type": "file_version",
+                "id": f"v{file.id}-{file.version}",
+                "sha1": file.sha1,
+            },
             "sequence_id": "0",
             "etag": "0",
             "sha1": file.sha1,
@@ -260,7 +280,7 @@ class Representations:
         ancestors = self.state.ancestors(item)
         common = {
             "created_at": item.created_at,
-            "modified_at": item.created_at,
+            "modified_at": item.modified_at,
             "description": "",
             "path_collection": {
                 "total_count": len(ancestors),
@@ -271,8 +291,8 @@ class Representations:
             "owned_by": OWNER,
             "trashed_at": None,
             "purged_at": None,
-            "content_created_at": item.created_at,
-            "content_modified_at": item.created_at,
+            "content_created_at": item.content_modified_at,
+            "content_modified_at": item.content_modified_at,
             "item_status": "active",
             "is_externally_owned": False,
             "has_collaborations": False,
@@ -303,7 +323,7 @@ class Representations:
             **self.file_mini(file),
             **self.common(file),
             "size": file.size,
-            "version_number": "1",
+            "version_number": str(file.version),
             "comment_count": 0,
             "extension": file.name.rpartition(".")[2] if "." in file.name else "",
             "is_package": False,
@@ -336,6 +356,22 @@ class FolderSpec(ItemSpec):
 class FileSpec(ItemSpec):
     size: int = Field(default=1024, ge=0)
     seed: str | None = None
+    created_at: AwareDatetime | None = None
+    modified_at: AwareDatetime | None = None
+    content_modified_at: AwareDatetime | None = None
+
+
+class FileChange(BaseModel):
+    """A move, a rename or a new version (new content: `seed` and/or `size`) of a file."""
+
+    name: str | None = None
+    parent: str | None = None
+    size: int | None = Field(default=None, ge=0)
+    seed: str | None = None
+
+
+class Clock(BaseModel):
+    now: AwareDatetime | None = None
 
 
 class Forbidden(BaseModel):
@@ -492,7 +528,9 @@ def create_app(fixture: dict) -> FastAPI:
                     {"conflicts": show.item_mini(sibling)},
                 )
         file_id = state.new_id()
-        file = File(file_id, name, parent.id, size, file_id, _now())
+        file = _file_from(
+            {"id": file_id, "name": name, "parent": parent.id, "size": size}, state.now()
+        )
         state.files[file_id] = file
         state.uploads.append(
             {"id": file_id, "name": name, "parent": parent.id, "size": size, "sha1": sha1}
@@ -502,17 +540,43 @@ def create_app(fixture: dict) -> FastAPI:
     @app.post(f"{CONTROL_PREFIX}folders", status_code=201)
     async def add_folder(spec: FolderSpec) -> dict:
         _check_new(state, spec)
-        folder = Folder(spec.id or state.new_id(), spec.name, spec.parent, spec.forbidden, _now())
+        now = state.now()
+        folder = Folder(spec.id or state.new_id(), spec.name, spec.parent, spec.forbidden, now, now)
         state.folders[folder.id] = folder
         return show.folder_mini(folder)
 
     @app.post(f"{CONTROL_PREFIX}files", status_code=201)
     async def add_file(spec: FileSpec) -> dict:
         _check_new(state, spec)
-        file_id = spec.id or state.new_id()
-        file = File(file_id, spec.name, spec.parent, spec.size, spec.seed or file_id, _now())
+        record = {
+            key: value.isoformat(timespec="seconds") if isinstance(value, datetime) else value
+            for key, value in spec.model_dump(exclude_none=True).items()
+        } | {"id": spec.id or state.new_id()}
+        file = _file_from(record, state.now())
         state.files[file.id] = file
         return show.file_mini(file)
+
+    @app.patch(f"{CONTROL_PREFIX}files/{{file_id}}")
+    async def change_file(file_id: str, change: FileChange) -> dict:
+        """Move, rename or give a new version to a file: Box dates the change (`modified_at`)."""
+        file = state.files.get(file_id)
+        if file is None:
+            raise _not_found("file", file_id)
+        if change.parent is not None and change.parent not in state.folders:
+            raise _not_found("folder", change.parent)
+        if change.seed is not None or change.size is not None:
+            file.seed = change.seed or file.seed
+            file.size = file.size if change.size is None else change.size
+            file.version += 1
+        file.name = change.name or file.name
+        file.parent = change.parent or file.parent
+        file.modified_at = state.now()
+        return show.file_mini(file)
+
+    @app.put(f"{CONTROL_PREFIX}clock", status_code=204)
+    async def set_clock(clock: Clock) -> None:
+        """Set what "now" is for the dates of later changes; null: the real time again."""
+        state.clock = None if clock.now is None else clock.now.isoformat(timespec="seconds")
 
     @app.delete(f"{CONTROL_PREFIX}folders/{{folder_id}}", status_code=204)
     async def delete_folder(folder_id: str) -> None:

@@ -17,11 +17,31 @@ def folder(
     return {"id": folder_id, "name": name, "parent": parent, "forbidden": forbidden}
 
 
+# When the fixture's files were uploaded: long before any look, so they have settled.
+UPLOADED_LONG_AGO = "2025-01-06T09:00:00+00:00"
+
+
 def file(
-    file_id: str, name: str, parent: str, size: int = 1024, *, seed: str | None = None
+    file_id: str,
+    name: str,
+    parent: str,
+    size: int = 1024,
+    *,
+    seed: str | None = None,
+    created_at: str = UPLOADED_LONG_AGO,
 ) -> dict:
-    """One file record; its content is generated from `seed` (default: the file id) and `size`."""
-    return {"id": file_id, "name": name, "parent": parent, "size": size, "seed": seed or file_id}
+    """One file record; its content is generated from `seed` (default: the file id) and `size`.
+
+    `created_at` is Box's date of its upload (and of its last change).
+    """
+    return {
+        "id": file_id,
+        "name": name,
+        "parent": parent,
+        "size": size,
+        "seed": seed or file_id,
+        "created_at": created_at,
+    }
 
 
 def campaign_folder(

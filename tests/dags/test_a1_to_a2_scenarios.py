@@ -9,7 +9,7 @@ from tests.dags.world import RECIPIENTS, Campaign, task_states
 
 ITEMS = "GET /2.0/folders/{folder_id}/items"
 WARNING = "⚠️ Campaign in A1 with no assets yet"
-MISSING = "Assets folder not found (tried Master Assets)"
+MISSING = "Assets folder not found (tried 'Master Assets'; the campaign folder is empty)"
 
 
 def subjects(world, campaign):
@@ -35,9 +35,12 @@ def action_instances(world, dag_run):
 
 
 def test_scenario_1_temporary_empty_folder(make_world, uid):
-    """Seed scenario 1, as reworked: an empty folder is silent; assets then promote it."""
+    """Seed scenario 1, as reworked: an empty folder is silent; assets then promote it.
+
+    With no settle time, as before: tests/dags/test_settling.py has the wait.
+    """
     campaign = Campaign(f"{uid}-spring")
-    world = make_world([campaign])
+    world = make_world([campaign], settle_minutes=0)
     world.run()
     assert world.tracked(campaign.campaign_id).state.poll_count == 1
     assert world.mail.messages == []

@@ -43,6 +43,7 @@ def test_a_held_lock_waits_at_a1_and_the_first_poll_after_its_release_promotes(
         warning_threshold=2,
         campaigns_per_task=2,
         webhook_conn_id=test_wishlist.WEBHOOK_CONN_ID,
+        settle_minutes=0,  # the assets added below are found ready at the next poll
     )
     for _ in range(2):
         world.run()

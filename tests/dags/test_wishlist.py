@@ -20,7 +20,7 @@ from sandbox.server import run_in_thread
 from tests.dags.world import Campaign, task_states
 
 WARNING = "⚠️ Campaign in A1 with no assets yet"
-MISSING = "Assets folder not found (tried Master Assets)"
+MISSING = "Assets folder not found (tried 'Master Assets'; the campaign folder is empty)"
 WEBHOOK_CONN_ID = "campaign_webhook"
 
 
@@ -129,7 +129,8 @@ def test_auto_reset_on_resets_campaigns_failed_long_ago_and_polls_them_in_the_sa
 ):
     old = Campaign(f"{uid}-old", folder="no_master_assets")
     recent = Campaign(f"{uid}-recent", folder="no_master_assets")
-    world = make_world([old, recent])
+    # The assets put in below promote at the next poll, with no settle time (as before).
+    world = make_world([old, recent], settle_minutes=0)
     fail(world, old, recent)
     failed_days_ago(tracking_db_url, old, 31)
     failed_days_ago(tracking_db_url, recent, 29)

@@ -83,9 +83,12 @@ class World:
     def run(self, **params: Any) -> Any:
         """One real run of the DAG (``dag.test``), three minutes after the previous one.
 
-        Its ``run_after`` is its logical date, as for a scheduled run: the backoff counts from it.
+        Its ``run_after`` is its logical date, as for a scheduled run: the backoff and the settle
+        rule count from it. Files added after it are dated by Box at that time.
         """
         logical_date = FIRST_RUN + POLL_INTERVAL * next(_RUN_SLOTS)
+        # Box dates what changes from now on at this run's time, as if it were now.
+        self.box.control("PUT", "clock", json={"now": logical_date.isoformat()})
         # Every param named: dag.test() keeps a previous run's conf in the DAG's params otherwise.
         conf = dict.fromkeys(self.dag.params, None) | params
         dag_run = self.dag.test(logical_date=logical_date, run_after=logical_date, run_conf=conf)

@@ -71,6 +71,8 @@ class Sandboxes:
             "recipients": ["campaign-ops@example.com"],
             "warning_threshold": 1,
             "campaigns_per_task": CAMPAIGNS_PER_TASK,
+            # Assets delivered between two polls promote at the next (no settle wait here).
+            "settle_minutes": 0,
         }
         smtp = smtp_connection(self.mail.host, self.mail.port)
         return {

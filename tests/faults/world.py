@@ -522,8 +522,14 @@ def cluster_env(
         "AIRFLOW_CONN_DAM_DEFAULT": json.dumps(dam_connection(dam.url)),
         "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(smtp_connection(mail.host, mail.port)),
         "AIRFLOW_CONN_TRACKING_DB": tracking_url,
+        # settle_minutes 0: files uploaded between two polls promote at the next (the settle wait
+        # is tests/dags/test_settling.py's; these runs follow the wall clock).
         "AIRFLOW_VAR_A1_TO_A2_SETTINGS": json.dumps(
-            {"recipients": list(RECIPIENTS), "warning_threshold": WARNING_THRESHOLD}
+            {
+                "recipients": list(RECIPIENTS),
+                "warning_threshold": WARNING_THRESHOLD,
+                "settle_minutes": 0,
+            }
         ),
         "PYTHONPATH": os.pathsep.join(map(str, [POLICY_DIR, REPO / "plugins", REPO])),
         **extra,

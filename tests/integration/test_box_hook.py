@@ -23,6 +23,7 @@ from sandbox.box.fixture import (
     CLIENT_ID,
     CLIENT_SECRET,
     ENTERPRISE_ID,
+    UPLOADED_LONG_AGO,
     box_fixture,
     campaign_folder,
     file,
@@ -81,11 +82,17 @@ def test_missing_master_assets_folder_is_a_folder_error(start_box):
 
     with pytest.raises(FolderError) as raised:
         BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"])
-    assert raised.value.reason == "Assets folder not found (tried Master Assets)"
+    assert raised.value.reason == (
+        "Assets folder not found (tried 'Master Assets'; "
+        "the campaign folder holds 'Master Assets' (file))"
+    )
 
     with pytest.raises(FolderError) as raised:
         BoxHook().find_master_assets_folder(CAMPAIGN, ["Master Assets", "Finals"])
-    assert raised.value.reason == "Assets folder not found (tried Master Assets, Finals)"
+    assert raised.value.reason == (
+        "Assets folder not found (tried 'Master Assets', 'Finals'; "
+        "the campaign folder holds 'Master Assets' (file))"
+    )
 
 
 @pytest.mark.parametrize("campaign_folder_id", [None, ""])
@@ -136,10 +143,20 @@ def test_files_only_in_nested_subfolders_are_found_with_their_paths(start_box):
 
     assert sorted(listed, key=lambda asset: asset.path) == [
         MasterAsset(
-            "123-ma-f2", "poster.pdf", "print/poster.pdf", 200, generated_sha1("123-ma-f2", 200)
+            "123-ma-f2",
+            "poster.pdf",
+            "print/poster.pdf",
+            200,
+            generated_sha1("123-ma-f2", 200),
+            UPLOADED_LONG_AGO,
         ),
         MasterAsset(
-            "123-ma-f1", "final.mp4", "video/cuts/final.mp4", 300, generated_sha1("123-ma-f1", 300)
+            "123-ma-f1",
+            "final.mp4",
+            "video/cuts/final.mp4",
+            300,
+            generated_sha1("123-ma-f1", 300),
+            UPLOADED_LONG_AGO,
         ),
     ]
 
@@ -464,3 +481,111 @@ def test_a_connection_setting_it_cannot_use_fails_naming_the_extra_before_any_re
     assert (raised.value.conn_id, raised.value.extra) == ("box_default", extra)
     assert hook.test_connection() == (False, str(raised.value))
     assert box.counters() == {}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Master\u00a0Assets",  # a non-breaking space, as some keyboards type it
+        "Master\u202fAssets",  # a narrow no-break space
+        "Master\u200b Assets",  # a zero-width space pasted from a document
+        "\ufeffMaster Assets\u2060",
+        "  MASTER   assets\t",
+        "Ｍａｓｔｅｒ　Ａｓｓｅｔｓ",  # full-width letters and an ideographic space
+    ],
+)
+def test_master_assets_folder_named_as_people_type_it_is_found(start_box, name):
+    start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"], master_assets_name=name))
+
+    check = BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"])
+
+    assert check.master_assets_folder_id == MASTER
+    assert [asset.path for asset in check.assets] == ["a.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("folder_name", "configured"),
+    [
+        ("Cre\u0301ations", "Créations"),  # Finder's decomposed accent, the setting composed
+        ("Créations", "Cre\u0301ations"),
+        ("Master Assets", " master\u00a0ASSETS\u200b"),  # the setting typed oddly
+    ],
+)
+def test_configured_names_are_read_the_same_way(start_box, folder_name, configured):
+    start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"], master_assets_name=folder_name))
+
+    assert BoxHook().find_master_assets_folder(CAMPAIGN, ["Finals", configured]) == MASTER
+
+
+@pytest.mark.parametrize("typed_id", [" 123 ", "123\u00a0", "\u200b123", "１２３", "1 2 3"])
+def test_campaign_folder_id_as_typed_into_the_dam_is_the_id(start_box, typed_id):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]))
+
+    check = BoxHook().check_campaign_folder(typed_id, ["Master Assets"])
+
+    assert check == BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"])
+    assert [asset.path for asset in check.assets] == ["a.jpg"]
+    assert box.counters()[ITEMS_ROUTE] == 4  # the lookup and the listing, twice
+
+
+@pytest.mark.parametrize("typed_id", ["  ", "\u200b", "\u00a0\ufeff"])
+def test_an_id_of_spaces_and_invisible_characters_is_no_linked_folder(start_box, typed_id):
+    box = start_box(campaign_folder(CAMPAIGN, assets=["a.jpg"]))
+
+    with pytest.raises(FolderError) as raised:
+        BoxHook().check_campaign_folder(typed_id, ["Master Assets"])
+    assert raised.value.reason == "No Box folder linked in the DAM"
+    assert box.counters() == {}
+
+
+def test_not_found_shows_the_names_there_with_odd_characters_escaped(start_box):
+    start_box(
+        campaign_folder(CAMPAIGN, master_assets_name="Master\u00a0Asset"),
+        {"folders": [folder("briefs", "Briefs", CAMPAIGN)]},
+        {"files": [file("notes", "notes\u200b.txt", CAMPAIGN)]},
+    )
+
+    with pytest.raises(FolderError) as raised:
+        BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"])
+    assert raised.value.reason == (
+        "Assets folder not found (tried 'Master Assets'; the campaign folder holds "
+        "'Briefs', 'Master\\u00a0Asset', 'notes\\u200b.txt' (file))"
+    )
+
+
+def test_not_found_in_an_empty_campaign_folder_says_it_is_empty(start_box):
+    start_box(campaign_folder(CAMPAIGN, master_assets_name=None))
+
+    with pytest.raises(FolderError) as raised:
+        BoxHook().find_master_assets_folder(CAMPAIGN, ["Master Assets", "Finals"])
+    assert raised.value.reason == (
+        "Assets folder not found (tried 'Master Assets', 'Finals'; the campaign folder is empty)"
+    )
+
+
+def test_not_found_names_the_first_ten_items_and_counts_the_rest(start_box):
+    drafts = [folder(f"draft-{n}", f"Draft {n:02d}", CAMPAIGN) for n in range(12)]
+    notes = [file(f"note-{n}", f"note {n}.txt", CAMPAIGN) for n in range(3)]
+    start_box(
+        campaign_folder(CAMPAIGN, master_assets_name=None), {"folders": drafts, "files": notes}
+    )
+
+    with pytest.raises(FolderError) as raised:
+        BoxHook().find_master_assets_folder(CAMPAIGN, ["Master Assets"])
+
+    drafts_shown = ", ".join(f"'Draft {n:02d}'" for n in range(10))
+    assert raised.value.reason == (
+        "Assets folder not found (tried 'Master Assets'; the campaign folder holds "
+        f"{drafts_shown}, and 5 more)"
+    )
+
+
+def test_a_long_name_is_shown_cut(start_box):
+    start_box(campaign_folder(CAMPAIGN, master_assets_name="Master Assets " + "x" * 100))
+
+    with pytest.raises(FolderError) as raised:
+        BoxHook().find_master_assets_folder(CAMPAIGN, ["Master Assets"])
+    assert raised.value.reason == (
+        "Assets folder not found (tried 'Master Assets'; the campaign folder holds "
+        f"'Master Assets {'x' * 66}'...)"
+    )

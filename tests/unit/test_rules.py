@@ -21,6 +21,7 @@ from campaigns.rules import (
 
 ASSETS = CheckResult(Outcome.ASSETS)
 EMPTY = CheckResult(Outcome.EMPTY)
+SETTLING = CheckResult(Outcome.SETTLING)
 MISSING = CheckResult(Outcome.FOLDER_ERROR, "Assets folder not found (tried Master Assets)")
 DEFAULTS = RetrySettings()
 
@@ -148,6 +149,29 @@ def test_waiting_for_the_dam_lock_for_many_polls_stays_one_episode_warned_once()
     assert [d.state.poll_count for d in decisions] == list(range(1, 76))
 
 
+def test_a_settling_folder_is_skipped_silently_and_counted():
+    decision = decide(SETTLING, RetryState(), DEFAULTS)
+    assert decision.action is Action.SKIP
+    assert decision.state.poll_count == 1
+
+
+def test_a_settling_folder_never_brings_the_warning_even_past_the_threshold():
+    decisions = run([SETTLING] * 25)
+    assert {d.action for d in decisions} == {Action.SKIP}
+    assert not decisions[-1].state.warning_sent
+    # Once it has settled, the campaign is promoted as if it had been found full at once.
+    assert run([SETTLING] * 25 + [ASSETS])[-1].action is Action.RESET
+
+
+def test_a_settling_folder_ends_the_error_streak_and_the_backoff():
+    state = RetryState(poll_count=30, consecutive_errors=2, failure_reason="x", warning_sent=True)
+    decision = decide(SETTLING, replace(state, backoff_polls=8), DEFAULTS)
+    assert decision.state == replace(
+        state, poll_count=31, consecutive_errors=0, failure_reason=None, backoff_polls=0
+    )
+    assert run([MISSING, MISSING, SETTLING, MISSING])[-1].action is Action.RETRY
+
+
 def test_permanently_failed_campaign_is_not_polled():
     with pytest.raises(PermanentlyFailed):
         decide(EMPTY, RetryState(permanently_failed=True), DEFAULTS)
@@ -178,6 +202,8 @@ def test_every_state_and_outcome(outcome, errors, polls, warned):
         expected = Action.RESET
     elif outcome is Outcome.EMPTY:
         expected = Action.WARN if polls + 1 >= 20 and not warned else Action.SKIP
+    elif outcome is Outcome.SETTLING:
+        expected = Action.SKIP
     else:
         expected = Action.FAIL if errors + 1 >= 3 else Action.RETRY
     assert decision.action is expected
@@ -189,7 +215,9 @@ def test_every_state_and_outcome(outcome, errors, polls, warned):
     assert decision.state.permanently_failed == (expected is Action.FAIL)
 
 
-outcomes = st.sampled_from([ASSETS, EMPTY, MISSING, CheckResult(Outcome.FOLDER_ERROR, "No access")])
+outcomes = st.sampled_from(
+    [ASSETS, EMPTY, SETTLING, MISSING, CheckResult(Outcome.FOLDER_ERROR, "No access")]
+)
 limits = st.builds(
     RetrySettings,
     warning_threshold=st.integers(1, 30),
@@ -229,6 +257,16 @@ def test_invariants_over_random_histories(history, rules, own_limit):
             streak = 0
             assert not new.permanently_failed, "an empty folder never fails a campaign"
             assert decision.action in (Action.SKIP, Action.WARN)
+        elif check.outcome is Outcome.SETTLING:
+            streak = 0
+            assert decision.action is Action.SKIP, "files arriving: no email, no strike"
+            assert new == replace(
+                state,
+                poll_count=state.poll_count + 1,
+                consecutive_errors=0,
+                failure_reason=None,
+                backoff_polls=0,
+            )
         else:
             streak += 1
             assert new.consecutive_errors == streak

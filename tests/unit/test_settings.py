@@ -30,6 +30,23 @@ def test_the_wish_list_settings_are_off_by_default():
     assert settings.webhook_conn_id is None
 
 
+def test_uploads_settle_for_two_polls_by_default_and_no_ready_marker_is_looked_for():
+    settings = PipelineSettings.from_sources(None, None)
+    assert (settings.settle_minutes, settings.ready_marker) == (6, None)
+
+
+def test_settling_turned_off_and_a_ready_marker_named():
+    settings = PipelineSettings.from_sources(
+        {"settle_minutes": 12, "ready_marker": "READY.txt"}, {"settle_minutes": 0}
+    )
+    assert (settings.settle_minutes, settings.ready_marker) == (0, "READY.txt")
+    # A blank marker in the trigger form turns the Variable's off.
+    assert (
+        PipelineSettings.from_sources({"ready_marker": "READY"}, {"ready_marker": " "}).ready_marker
+        is None
+    )
+
+
 def test_the_wish_list_settings_turned_on():
     settings = PipelineSettings.from_sources(
         {"empty_backoff_after_warning": True, "webhook_conn_id": " campaign_webhook "},
@@ -166,6 +183,11 @@ def test_an_email_without_a_sender_anywhere_fails_naming_both_places(monkeypatch
         ({"auto_reset_failed_after_days": 0}, "at least 1"),
         ({"auto_reset_failed_after_days": True}, "whole number"),
         ({"webhook_conn_id": 5}, "connection id"),
+        ({"settle_minutes": -1}, "0 or more"),
+        ({"settle_minutes": 1.5}, "0 or more"),
+        ({"settle_minutes": False}, "0 or more"),
+        ({"ready_marker": 5}, "file name"),
+        ({"ready_marker": "done/READY"}, "file name"),
     ],
 )
 def test_bad_settings_are_refused_with_the_key(source, message):

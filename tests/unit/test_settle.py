@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaigns.settle import FileSeen, Snapshot, settle
+from campaigns.settle import FileSeen, Snapshot, is_ready_marker, settle, settling_text
 
 NOW = datetime(2026, 4, 28, 10, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -62,6 +62,15 @@ def test_content_that_changed_without_a_newer_date_counts_as_a_change_now():
     assert resized.last_change_at == NOW
 
 
+def test_a_file_new_since_the_last_look_but_dated_before_it_counts_as_a_change_now():
+    before = settle(None, [_file("1", 4)], NOW - 3 * MINUTE, 6)
+    assert not before.settled
+    # Moved in from elsewhere with an older date: it arrived after the last look all the same.
+    after = settle(before.snapshot, [_file("1", 4), _file("2", 30)], NOW, 6)
+    assert after.last_change_at == NOW
+    assert not after.settled
+
+
 def test_a_replaced_file_is_dated_by_box():
     before = settle(None, [_file("1", 60, sha1="a")], NOW - 3 * MINUTE, 6)
     after = settle(before.snapshot, [_file("1", 1, sha1="b")], NOW, 6)
@@ -85,6 +94,22 @@ def test_a_date_in_the_future_of_this_clock_waits():
     verdict = settle(None, [_file("1", -2)], NOW, 6)
     assert not verdict.settled
     assert verdict.quiet_for(NOW) == timedelta()
+
+
+def test_what_an_operator_reads_of_a_settling_tree():
+    assert (
+        settling_text(4, 2 * MINUTE + timedelta(seconds=59)) == "4 files, last change 2 minutes ago"
+    )
+    assert settling_text(1, MINUTE) == "1 file, last change 1 minute ago"
+    assert settling_text(2, timedelta(seconds=59)) == "2 files, last change less than a minute ago"
+    assert settling_text(3, None) == "3 files"
+
+
+def test_the_ready_marker_is_recognized_as_people_read_names():
+    assert is_ready_marker("READY.txt", "ready.txt")
+    assert is_ready_marker("READY\u00a0 .txt", "ready .txt")
+    assert not is_ready_marker("READY.txt.jpg", "ready.txt")
+    assert not is_ready_marker("READY.txt", None)
 
 
 FILES = st.dictionaries(

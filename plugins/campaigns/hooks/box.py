@@ -35,6 +35,7 @@ from box_sdk_gen import (
 from campaigns.connection_fields import BOX, ConnectionSettingError
 from campaigns.errors import FolderError, NotRetryable, TransientError
 from campaigns.hooks.wire import path_segment
+from campaigns.names import comparable, comparable_id, shown
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -43,6 +44,11 @@ if TYPE_CHECKING:
 MASTER_ASSETS_NAMES = ("Master Assets",)
 SYSTEM_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 PAGE_SIZE = 1000
+# Box's own dates, never content_created_at/content_modified_at (the uploader's machine sets those).
+ASSET_FIELDS = ["name", "size", "sha1", "created_at", "modified_at"]
+# A "not found" reason names this many of the campaign folder's items, each cut to this length.
+SHOWN_ITEMS = 10
+SHOWN_NAME_LENGTH = 80
 DOWNLOAD_CHUNK_SIZE = 16 * 1024
 # What boxsdk reads from a JWT app's configuration JSON (as Box's developer console writes it).
 JWT_CONFIG_KEYS = (
@@ -56,13 +62,18 @@ JWT_CONFIG_KEYS = (
 
 @dataclass(frozen=True)
 class MasterAsset:
-    """A file under a campaign's Master Assets folder; `path` is relative to that folder."""
+    """A file under a campaign's Master Assets folder; `path` is relative to that folder.
+
+    ``changed_at`` (ISO text) is the later of Box's own ``created_at`` and ``modified_at``: when
+    the file arrived, moved or got a new version on Box, whatever the uploader's clock said.
+    """
 
     file_id: str
     name: str
     path: str
     size: int
     sha1: str
+    changed_at: str
 
 
 @dataclass(frozen=True)
@@ -190,12 +201,14 @@ class BoxHook(BaseHook):
     def find_master_assets_folder(
         self, campaign_folder_id: str, names: Sequence[str] = MASTER_ASSETS_NAMES
     ) -> str:
-        """The id of the campaign's subfolder named like one of `names` (case and spaces aside)."""
-        wanted = {name.strip().casefold() for name in names}
+        """The id of the campaign's subfolder whose name reads like one of `names`."""
+        wanted = {comparable(name) for name in names}
+        held: list[tuple[str, str]] = []
         for item in self._folder_items(campaign_folder_id, "campaign folder", fields=["name"]):
-            if item.type == "folder" and item.name.strip().casefold() in wanted:
+            if item.type == "folder" and comparable(item.name) in wanted:
                 return item.id
-        raise FolderError(f"Assets folder not found (tried {', '.join(names)})")
+            held.append((item.type.value, item.name))
+        raise FolderError(_assets_folder_not_found(names, held))
 
     def list_master_assets(self, folder_id: str) -> list[MasterAsset]:
         """Every file under the Master Assets folder, subfolders included, system files left out."""
@@ -203,12 +216,20 @@ class BoxHook(BaseHook):
         pending = [(folder_id, "", "Master Assets folder")]
         while pending:
             current_id, prefix, label = pending.pop()
-            for item in self._folder_items(current_id, label, fields=["name", "size", "sha1"]):
+            for item in self._folder_items(current_id, label, fields=ASSET_FIELDS):
                 if item.type == "folder":
                     pending.append((item.id, f"{prefix}{item.name}/", "folder"))
                 elif item.type == "file" and not _is_system_file(item.name):
+                    changed_at = max(item.created_at, item.modified_at)
                     assets.append(
-                        MasterAsset(item.id, item.name, prefix + item.name, item.size, item.sha_1)
+                        MasterAsset(
+                            item.id,
+                            item.name,
+                            prefix + item.name,
+                            item.size,
+                            item.sha_1,
+                            changed_at.isoformat(),
+                        )
                     )
         return assets
 
@@ -218,7 +239,12 @@ class BoxHook(BaseHook):
         names: Sequence[str] = MASTER_ASSETS_NAMES,
         master_assets_folder_id: str | None = None,
     ) -> FolderCheck:
-        """The campaign's Master Assets; the cached folder id saves the lookup while it exists."""
+        """The campaign's Master Assets; the cached folder id saves the lookup while it exists.
+
+        The campaign folder's id is read as typed into the DAM: spaces and invisible characters
+        dropped, full-width digits as digits.
+        """
+        campaign_folder_id = comparable_id(campaign_folder_id or "")
         if not campaign_folder_id:
             raise FolderError("No Box folder linked in the DAM")
         if master_assets_folder_id:
@@ -307,6 +333,22 @@ class BoxHook(BaseHook):
             raise
         except requests.RequestException as error:
             raise TransientError(f"Box broke off the {action}: {error}") from error
+
+
+def _assets_folder_not_found(names: Sequence[str], held: Sequence[tuple[str, str]]) -> str:
+    """Why no folder matched: the names tried and the (type, name) items held, in Box's order."""
+    tried = ", ".join(shown(name) for name in names)
+    if not held:
+        return f"Assets folder not found (tried {tried}; the campaign folder is empty)"
+    listed = [_shown_item(kind, name) for kind, name in held[:SHOWN_ITEMS]]
+    if len(held) > SHOWN_ITEMS:
+        listed.append(f"and {len(held) - SHOWN_ITEMS} more")
+    return f"Assets folder not found (tried {tried}; the campaign folder holds {', '.join(listed)})"
+
+
+def _shown_item(kind: str, name: str) -> str:
+    text = shown(name[:SHOWN_NAME_LENGTH]) + ("..." if len(name) > SHOWN_NAME_LENGTH else "")
+    return text if kind == "folder" else f"{text} ({kind})"
 
 
 def _auth_method_implied_by(settings: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ from campaigns.rules import (
     decide,
     due_at,
 )
+from campaigns.settle import Settling, Snapshot
 
 
 class MigrationChanged(RuntimeError):
@@ -184,18 +185,33 @@ class RetryStateHook(PostgresHook):
 
     # Polls
 
+    def get_snapshots(self, campaign_ids: Sequence[str]) -> dict[str, Snapshot]:
+        """The last look at each of these campaigns' Master Assets trees (none: never looked)."""
+        with self._cursor() as cursor:
+            cursor.execute(sql.load("retry_state/snapshots"), {"campaign_ids": list(campaign_ids)})
+            return {
+                row["campaign_id"]: Snapshot(
+                    {file_id: (sha1, size) for file_id, (sha1, size) in row["files"].items()},
+                    row["last_change_at"],
+                )
+                for row in cursor.fetchall()
+            }
+
     def record_polls(
         self,
         run_id: str,
         checks: Mapping[str, CheckResult],
         settings: RetrySettings,
         checked_at: datetime | None = None,
+        looks: Mapping[str, Settling] | None = None,
     ) -> dict[str, Decision]:
         """Decide and record each campaign's poll of this run, once per (campaign, run).
 
         A poll recorded already (the task ran again) comes back as it was decided, unchanged.
         Permanently failed campaigns are left out: they must be reset before they are polled.
-        ``checked_at`` (the run's time, default now) is when a backoff counts from.
+        ``checked_at`` (the run's time, default now) is when a backoff counts from. ``looks``
+        are the settle verdicts of this run's checks: their snapshots are kept with new polls
+        only, so that a check run again compares with the same previous look.
         """
         campaign_ids = sorted(checks)
         params = {"campaign_ids": campaign_ids, "run_id": run_id}
@@ -222,7 +238,10 @@ class RetryStateHook(PostgresHook):
                 except PermanentlyFailed:
                     continue
             if new:
-                self._write_polls(cursor, run_id, checks, new, checked_at or datetime.now(UTC))
+                checked_at = checked_at or datetime.now(UTC)
+                self._write_polls(cursor, run_id, checks, new, checked_at)
+                kept = {c: look for c, look in (looks or {}).items() if c in new}
+                _write_snapshots(cursor, kept, checked_at)
             decisions.update(new)
         return decisions
 
@@ -381,7 +400,8 @@ class RetryStateHook(PostgresHook):
     # Imported assets
 
     def get_imported_assets(self, campaign_id: str) -> list[dict[str, Any]]:
-        """The master assets already brought into the DAM for this campaign."""
+        """The master assets already brought into the DAM for this campaign, with their DAM
+        names, sizes and the asset or job id the DAM gave."""
         with self._cursor() as cursor:
             cursor.execute(sql.load("retry_state/imported_assets"), {"campaign_id": campaign_id})
             return cursor.fetchall()
@@ -396,7 +416,8 @@ class RetryStateHook(PostgresHook):
         dam_asset_id: str | None = None,
         dam_job_id: str | None = None,
     ) -> bool:
-        """Add an asset to the ledger; False if it was there already."""
+        """Add an asset, identified by its Box file id and content (sha1), to the ledger; False
+        if it was there already. ``name`` is its name in the DAM."""
         with self._cursor() as cursor:
             cursor.execute(
                 sql.load("retry_state/record_imported_asset"),
@@ -419,6 +440,22 @@ class RetryStateHook(PostgresHook):
         with self._cursor() as cursor:
             cursor.execute(sql.load(f"queries/{name}"), params)
             return cursor.fetchall() if cursor.description else []
+
+
+def _write_snapshots(cursor: Any, looks: Mapping[str, Settling], looked_at: datetime) -> None:
+    if not looks:
+        return
+    ids = list(looks)
+    cursor.execute(
+        sql.load("retry_state/write_snapshots"),
+        {
+            "campaign_ids": ids,
+            "files": [json.dumps(dict(looks[c].snapshot.files)) for c in ids],
+            "last_change_ats": [looks[c].snapshot.last_change_at for c in ids],
+            "settled": [looks[c].settled for c in ids],
+            "looked_at": looked_at,
+        },
+    )
 
 
 def _reset(cursor: Any, campaign_ids: Sequence[str], all_failed: bool) -> list[str]:

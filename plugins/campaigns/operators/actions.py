@@ -13,9 +13,9 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from campaigns import notify
-from campaigns.errors import CampaignLocked
+from campaigns.rules import Outcome
 from campaigns.settings import PipelineSettings
-from campaigns.stages import PROMOTED_STATUS, WAITING_STATUS, run_settings
+from campaigns.stages import run_settings
 
 
 class CampaignActionOperator(BaseOperator):
@@ -59,11 +59,20 @@ class CampaignActionOperator(BaseOperator):
 
 
 class SkipCampaignOperator(CampaignActionOperator):
-    """Folder still empty: the poll was counted, nothing is sent."""
+    """Folder still empty, or its upload still settling: the poll was counted, nothing is sent."""
 
     ui_color = "#f0f0f0"
 
     def act(self, campaign: dict[str, Any], context: Any) -> None:
+        if campaign["outcome"] == Outcome.SETTLING.value:
+            self.log.info(
+                "%s %s: Master Assets still settling (%d files, poll %d) - promoted once quiet",
+                campaign["number"],
+                campaign["name"],
+                len(campaign["assets"]),
+                campaign["poll_count"],
+            )
+            return
         self.log.info(
             "%s %s: No master assets yet (poll %d) - skipping until assets appear",
             campaign["number"],
@@ -136,11 +145,8 @@ class FailCampaignOperator(_EmailingOperator):
 
 
 class ResetCampaignOperator(CampaignActionOperator):
-    """Assets present: import them into the DAM, move the campaign to A2, stamp the promotion.
-
-    With a webhook set, the promotion is then announced there, once. A campaign whose DAM folder
-    someone else holds locked stays at A1, waiting for the lock; the next poll tries again.
-    """
+    """Assets present: the campaign's promotion (``campaigns.promotion``), then, with a webhook
+    set, its announcement there, once."""
 
     ui_color = "#dff5e1"
 
@@ -149,63 +155,19 @@ class ResetCampaignOperator(CampaignActionOperator):
         from campaigns.hooks.box import BoxHook
         from campaigns.hooks.dam import DamHook
         from campaigns.hooks.retry_state import RetryStateHook
+        from campaigns.promotion import Promotion
 
-        self.pipeline_settings = run_settings(context["params"])
-        rate = self.pipeline_settings.box_requests_per_minute_per_task
-        self.state, self.box = RetryStateHook(), BoxHook(requests_per_minute=rate)
-        with DamHook() as self.dam:
+        settings = run_settings(context["params"])
+        box = BoxHook(requests_per_minute=settings.box_requests_per_minute_per_task)
+        with DamHook() as dam:
+            self.promotion = Promotion(settings, box, dam, RetryStateHook(), self.log)
             return super().execute(context)
 
     def act(self, campaign: dict[str, Any], context: Any) -> None:
-        settings, state, dam, box = self.pipeline_settings, self.state, self.dam, self.box
-        campaign_id = campaign["campaign_id"]
-        imported = {(a["box_file_id"], a["sha1"]) for a in state.get_imported_assets(campaign_id)}
-        in_dam = {
-            (child.get("name"), child.get("size")): child
-            for child in dam.list_folder_children(campaign_id)
-        }
-        for asset in campaign["assets"]:
-            if (asset["file_id"], asset["sha1"]) in imported:
-                self.log.info("%s: %s imported already", campaign["number"], asset["path"])
-                continue
-            landed = in_dam.get((asset["name"], asset["size"]))
-            if landed is not None:
-                # Imported by an earlier try that died before it could write the ledger.
-                job_id, asset_id = None, landed.get("asset_id")
-            else:
-                taken = dam.import_asset(
-                    campaign_id,
-                    asset["name"],
-                    box.stream_file(asset["file_id"]),
-                    size=asset["size"],
-                )
-                job_id, asset_id = taken.job_id, taken.asset_id
-            state.record_imported_asset(
-                campaign_id,
-                asset["file_id"],
-                asset["sha1"],
-                asset["name"],
-                asset["size"],
-                dam_asset_id=asset_id,
-                dam_job_id=job_id,
-            )
-            self.log.info(
-                "%s: %s imported (%d bytes)", campaign["number"], asset["path"], asset["size"]
-            )
-        try:
-            dam.move_campaign(campaign_id, WAITING_STATUS, PROMOTED_STATUS)
-        except CampaignLocked:
-            # Someone is working on the folder: its imports stay in the ledger, no strike.
-            state.mark_waiting_for_dam_lock(campaign_id)
-            self.log.info(
-                "%s %s: waiting for the DAM lock on its folder; tried again next poll",
-                campaign["number"],
-                campaign["name"],
-            )
-            return
-        state.mark_promoted(campaign_id, PROMOTED_STATUS)
-        self.log.info("%s %s moved to %s", campaign["number"], campaign["name"], PROMOTED_STATUS)
-        self.announce(campaign, notify.RESET, context, settings)
+        from campaigns.promotion import Result
+
+        if self.promotion.promote(campaign) is Result.PROMOTED:
+            self.announce(campaign, notify.RESET, context, self.promotion.settings)
 
 
 ACTION_OPERATORS: dict[str, type[CampaignActionOperator]] = {

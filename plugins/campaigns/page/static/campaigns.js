@@ -100,6 +100,7 @@ function row(campaign, reset) {
     element("td", campaign.a1_waiting_for_dam_lock_since
       ? `waiting for the DAM lock since ${when(campaign.a1_waiting_for_dam_lock_since)}`
       : ""),
+    element("td", campaign.settling ? `settling - ${campaign.settling}` : ""),
   );
   const action = element("td");
   if (campaign.a1_permanently_failed) {
