@@ -11,35 +11,35 @@ from campaigns.connection_fields import DAM, ConnectionSettingError
 
 @dataclass(frozen=True)
 class DamSettings:
-    """The DAM connection, read once; the extras as `campaigns.connection_fields.DAM` declares."""
+    """The DAM connection, read once; extras and defaults as `connection_fields.DAM` declares."""
 
     conn_id: str
     base_url: str
     login: str
     password: str = field(repr=False)
-    auth: str = "session"
-    status_field: str = ""
-    number_field: str = ""
-    box_folder_field: str = ""
-    metadata_model_id: str | None = None
-    security_policy_ids: tuple[str, ...] = ()
-    import_template_id: str | None = None
-    search_operator_id: str = "ARTESIA.OPERATOR.CHAR.IS"
-    search_config_id: str | None = None
-    otds_url: str | None = None
-    otds_resource_id: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = field(default=None, repr=False)
-    client_cert: str | None = None
-    client_cert_password: str | None = field(default=None, repr=False)
-    verify: bool | str = True
-    api_version: str = "v6"
-    page_size: int = 100
-    lost_import_looks: int = 3
-    search_rereads: int = 3
-    timeout: float | tuple[float, float] = (10.0, 120.0)
-    max_attempts: int = 5
-    backoff: float = 1.0
+    auth: str
+    status_field: str
+    number_field: str
+    box_folder_field: str
+    metadata_model_id: str | None
+    security_policy_ids: tuple[str, ...]
+    import_template_id: str | None
+    search_operator_id: str
+    search_config_id: str | None
+    otds_url: str | None
+    otds_resource_id: str | None
+    client_id: str | None
+    client_secret: str | None = field(repr=False)
+    client_cert: str | None
+    client_cert_password: str | None = field(repr=False)
+    verify: bool | str
+    api_version: str
+    page_size: int
+    lost_import_looks: int
+    search_rereads: int
+    timeout: float | tuple[float, float]
+    max_attempts: int
+    backoff: float
 
     @classmethod
     def from_connection(cls, conn: Any) -> DamSettings:
