@@ -9,8 +9,9 @@ from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryActi
 
 from campaigns.operators.actions import ACTION_OPERATORS
 from campaigns.rules import EMPTY_BACKOFF_MAX_POLLS, POLL_MINUTES
-from campaigns.settings import BOX_TASKS_AT_ONCE
+from campaigns.settings import BOX_TASKS_AT_ONCE, MAX_RECONCILE_HOURS, MIN_RECONCILE_HOURS
 from campaigns.settle import SETTLE_MINUTES
+from campaigns.watch import RECONCILE_HOURS, WATCH_MODES
 
 DOC = """
 ### Campaigns from A1 to A2
@@ -151,6 +152,22 @@ PARAMS = {
         "Ready marker",
         "string",
     ),
+    "box_watch": _setting(
+        "events: list in Box only the campaigns whose folders Box's change feed says changed "
+        "(plus new, settling, erroring and reconciled ones); list: every campaign every poll. "
+        "Empty: the Variable's, or events.",
+        "Box watch",
+        "string",
+        enum=[None, *WATCH_MODES],
+    ),
+    "reconcile_hours": _setting(
+        "In events mode, list every campaign in full at least this often (spread over the "
+        f"polls), to catch what the feed missed. Empty: the Variable's, or {RECONCILE_HOURS}.",
+        "Reconcile every (hours)",
+        "number",
+        minimum=MIN_RECONCILE_HOURS,
+        maximum=MAX_RECONCILE_HOURS,
+    ),
 }
 
 
@@ -181,12 +198,17 @@ def a1_to_a2():
         return fetch_campaigns()
 
     @task
-    def select(fetched: dict, params=None, run_id=None, dag_run=None) -> list:
-        """Leave out failed and backing-off campaigns, then apply the cap; batches to check."""
+    def select(fetched: dict, params=None, run_id=None, dag_run=None, ti=None) -> list:
+        """Leave out failed and backing-off campaigns, pick those to list in Box, apply the cap;
+        batches to check (XCom ``watch``: the campaigns decided unchanged, the feed's read)."""
         from campaigns.stages import run_settings, select_campaigns
 
         settings = run_settings(params)
-        return select_campaigns(fetched["campaigns"], settings, run_id, dag_run.run_after)
+        to_check, watch = select_campaigns(
+            fetched["campaigns"], settings, run_id, dag_run.run_after
+        )
+        ti.xcom_push(key="watch", value=watch)
+        return to_check
 
     @task(
         map_index_template="{{ campaigns_in_batch }}", max_active_tis_per_dagrun=BOX_TASKS_AT_ONCE
@@ -202,12 +224,12 @@ def a1_to_a2():
         return check_campaigns(batch, run_settings(params), dag_run.run_after)
 
     @task(trigger_rule="all_done_min_one_success", multiple_outputs=False)
-    def decide(checked: list, run_id=None, params=None, dag_run=None) -> dict:
+    def decide(checked: list, watch: dict, run_id=None, params=None, dag_run=None) -> dict:
         """Record each campaign's poll once and group the campaigns by action."""
         from campaigns.stages import decide_actions, run_settings
 
         results = [campaign for batch in checked if batch for campaign in batch]
-        return decide_actions(results, run_id, run_settings(params), dag_run.run_after)
+        return decide_actions(results, watch, run_id, run_settings(params), dag_run.run_after)
 
     @task(trigger_rule="all_done")
     def report(selected: list | None, decided: dict | None) -> dict:
@@ -217,7 +239,7 @@ def a1_to_a2():
         return poll_report(selected or [], decided or {})
 
     selected = select(fetch())
-    decided = decide(check.expand(batch=selected))
+    decided = decide(check.expand(batch=selected), selected["watch"])
     report(selected, decided)
 
     for action, operator in ACTION_OPERATORS.items():

@@ -14,12 +14,16 @@ from campaigns.rules import (
     RetrySettings,
 )
 from campaigns.settle import SETTLE_MINUTES
+from campaigns.watch import RECONCILE_HOURS, WATCH_MODES
 
 VARIABLE = "a1_to_a2_settings"
 MAX_MAP_LENGTH = 1024
 # Tasks of one run that may call Box at the same time; each gets an equal share of the rate.
 BOX_TASKS_AT_ONCE = 4
 LISTS = ("master_assets_folder_names", "recipients")
+# One poll (3 minutes) up to the 14 days Box keeps events.
+MIN_RECONCILE_HOURS = 0.05
+MAX_RECONCILE_HOURS = 336
 # A plain ASCII address (no display name; any SMTP server takes it): the local part's characters
 # as RFC 5322 allows them unquoted, "@", and a domain of two labels or more.
 EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
@@ -48,6 +52,8 @@ class PipelineSettings:
     webhook_conn_id: str | None = None
     settle_minutes: int = SETTLE_MINUTES
     ready_marker: str | None = None
+    box_watch: str = WATCH_MODES[0]
+    reconcile_hours: float = RECONCILE_HOURS
 
     @classmethod
     def from_sources(cls, *sources: Mapping[str, Any] | None) -> PipelineSettings:
@@ -132,6 +138,23 @@ def _checked(key: str, value: Any) -> Any:
         if not isinstance(value, str) or "/" in value:
             raise SettingsError(f"ready_marker: expected a file name, got {value!r}")
         return value.strip() or None
+    if key == "box_watch":
+        if value not in WATCH_MODES:
+            raise SettingsError(
+                f"box_watch: expected one of {', '.join(WATCH_MODES)}, got {value!r}"
+            )
+        return value
+    if key == "reconcile_hours":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not MIN_RECONCILE_HOURS <= value <= MAX_RECONCILE_HOURS
+        ):
+            raise SettingsError(
+                f"reconcile_hours: expected a number of hours from {MIN_RECONCILE_HOURS} to "
+                f"{MAX_RECONCILE_HOURS}, got {value!r}"
+            )
+        return value
     if key == "settle_minutes":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise SettingsError(

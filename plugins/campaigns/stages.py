@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from campaigns.errors import FolderError
+from campaigns.names import comparable_id
 from campaigns.rules import Action, CheckResult, Outcome, is_due
 from campaigns.settings import VARIABLE, PipelineSettings
 from campaigns.settle import FileSeen, Settling, Snapshot, is_ready_marker, settle, settling_text
@@ -74,14 +75,17 @@ def fetch_campaigns() -> dict[str, list[dict[str, Any]]]:
 
 def select_campaigns(
     campaigns: list[dict[str, Any]], settings: PipelineSettings, run_id: str, run_at: datetime
-) -> list[list[dict[str, Any]]]:
-    """Drop permanently failed campaigns, then those backing off, then apply the cap; batches.
+) -> tuple[list[list[dict[str, Any]]], dict[str, Any]]:
+    """Drop permanently failed campaigns, then those backing off; pick those to list in Box, then
+    apply the cap to them: their batches, and the poll's watch (the campaigns no Box event
+    touched, decided as their last listing found them, and the run's feed read).
 
     With ``auto_reset_failed_after_days``, campaigns failed that long ago are reset first and
     polled in this run. The failed and backing-off ones go before the cap so that they never
     take a slot; under a cap the campaigns polled longest ago come first.
     """
     from campaigns.admin import auto_reset_failed
+    from campaigns.box_watch import plan_listing
     from campaigns.hooks.retry_state import RetryStateHook
 
     state = RetryStateHook()
@@ -107,11 +111,19 @@ def select_campaigns(
             ", ".join(resting[:20]) or "none",
         )
         active = [c for c in active if c["campaign_id"] in due]
-    if settings.max_campaigns_per_run and len(active) > settings.max_campaigns_per_run:
-        active.sort(key=lambda c: _polled_at_key(tracked[c["campaign_id"]].last_polled_at))
-        active = active[: settings.max_campaigns_per_run]
-        log.info("Capped at %d campaigns this run", settings.max_campaigns_per_run)
-    return batches(active, settings.batch_size(len(active)))
+    plan = plan_listing(active, settings, state, tracked, run_id, run_at)
+    to_list = plan.to_list
+    if settings.max_campaigns_per_run and len(to_list) > settings.max_campaigns_per_run:
+        to_list.sort(key=lambda c: _polled_at_key(tracked[c["campaign_id"]].last_polled_at))
+        to_list = to_list[: settings.max_campaigns_per_run]
+        log.info("Capped at %d campaigns to list this run", settings.max_campaigns_per_run)
+    watch = {
+        "stream_key": plan.read and plan.read.stream_key,
+        "listed": [c["campaign_id"] for c in to_list],
+        "unchanged": plan.unchanged,
+    }
+    # One batch at least, even empty: decide must run after a check (it advances the feed).
+    return batches(to_list, settings.batch_size(len(to_list))) or [[]], watch
 
 
 def check_campaigns(
@@ -125,6 +137,9 @@ def check_campaigns(
     from campaigns.hooks.box import BoxHook
     from campaigns.hooks.retry_state import RetryStateHook
 
+    if not campaigns:
+        log.info("No campaign to list in Box this poll")
+        return []
     previous = RetryStateHook().get_snapshots([c["campaign_id"] for c in campaigns])
     box = BoxHook(requests_per_minute=settings.box_requests_per_minute_per_task)
     box.sign_in()
@@ -137,7 +152,12 @@ def check_campaigns(
                 campaign.get("master_assets_folder_id"),
             )
         except FolderError as error:
-            return {**campaign, "outcome": Outcome.FOLDER_ERROR.value, "reason": error.reason}
+            return {
+                **campaign,
+                "outcome": Outcome.FOLDER_ERROR.value,
+                "reason": error.reason,
+                "folder_ids": [comparable_id(campaign["box_folder_id"] or "")],
+            }
         assets = [a for a in found.assets if not is_ready_marker(a.name, settings.ready_marker)]
         verdict = settle(
             previous.get(campaign["campaign_id"]),
@@ -158,6 +178,7 @@ def check_campaigns(
             "outcome": outcome.value,
             "reason": None,
             "master_assets_folder_id": found.master_assets_folder_id,
+            "folder_ids": list(found.folder_ids),
             "assets": [asdict(asset) for asset in assets],
             "settled": verdict.settled,
             "last_change_at": _iso(verdict.last_change_at),
@@ -178,8 +199,9 @@ def check_campaigns(
 
 
 def settle_verdict(checked: dict[str, Any]) -> Settling | None:
-    """The settle verdict a check carries, with the snapshot to keep; None for a folder error."""
-    if checked["outcome"] == Outcome.FOLDER_ERROR.value:
+    """The settle verdict a check carries, with the snapshot to keep; None for a folder error or
+    a campaign not listed (unchanged: its last look stands)."""
+    if checked["outcome"] == Outcome.FOLDER_ERROR.value or checked.get("unchanged"):
         return None
     last_change_at = checked["last_change_at"] and datetime.fromisoformat(checked["last_change_at"])
     files = {a["file_id"]: (a["sha1"], a["size"]) for a in checked["assets"]}
@@ -199,15 +221,29 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def decide_actions(
-    checked: list[dict[str, Any]], run_id: str, settings: PipelineSettings, run_at: datetime
+    checked: list[dict[str, Any]],
+    watch: dict[str, Any],
+    run_id: str,
+    settings: PipelineSettings,
+    run_at: datetime,
 ) -> dict[str, list[list[dict[str, Any]]]]:
     """Record each campaign's poll of this run once and group the campaigns by action.
 
+    ``watch`` is select's: the campaigns decided without a listing (unchanged) join those
+    checked, and the run's read of Box's change feed advances once every listing is in.
     ``run_at`` (the run's time) is when a warned empty campaign's backoff counts from.
     """
+    from campaigns.box_watch import unchanged_check, watch_record
     from campaigns.hooks.retry_state import RetryStateHook
 
     state = RetryStateHook()
+    record = watch_record(checked, watch["listed"], run_id, watch["stream_key"], state)
+    if not record.complete:
+        log.warning(
+            "Not every campaign listed in Box was checked: Box's change feed is read again from "
+            "the same position next poll"
+        )
+    checked = checked + [unchanged_check(c) for c in watch["unchanged"]]
     state.cache_master_assets_folders(
         {
             c["campaign_id"]: c["master_assets_folder_id"]
@@ -217,7 +253,9 @@ def decide_actions(
     )
     checks = {c["campaign_id"]: CheckResult(Outcome(c["outcome"]), c["reason"]) for c in checked}
     looks = {c["campaign_id"]: look for c in checked if (look := settle_verdict(c))}
-    decisions = state.record_polls(run_id, checks, settings.rules, checked_at=run_at, looks=looks)
+    decisions = state.record_polls(
+        run_id, checks, settings.rules, checked_at=run_at, looks=looks, watch=record
+    )
     by_action: dict[str, list[dict[str, Any]]] = {action.value: [] for action in Action}
     for campaign in checked:
         decision = decisions.get(campaign["campaign_id"])

@@ -15,6 +15,14 @@ Folder "0" ("All Files") always exists. Control routes under `/_sandbox/`, besid
 counters and faults (`sandbox.faults`): `POST folders` and `POST files` (id optional, name,
 parent, `forbidden` / `size`, `seed`), `DELETE folders/{id}` (recursive), `DELETE files/{id}`,
 `PUT folders/{id}/forbidden` `{"forbidden": true}`, `GET uploads` (id, name, parent, size and
-sha1 of what was uploaded), `POST tokens/expire` (issued tokens answer 401 until refreshed).
+sha1 of what was uploaded), `POST tokens/expire` (issued tokens answer 401 until refreshed),
+`PATCH files/{id}` (name, parent, `seed` / `size`: a new version), `PATCH folders/{id}` (name,
+parent), `PUT clock` `{"now": "<ISO date or null>"}`.
 An uploaded file keeps only its name, size and sha1: downloading it yields generated content.
+
+Every change to the tree (`POST`/`PATCH`/`DELETE` above, `PUT .../forbidden`, an upload) is an
+event of the change feed, `GET /2.0/events` (`sandbox.box.events`). Its control routes: `GET
+events` (the log kept: `[{"position", "event"}]`), `PUT events/delivery` `{"max_chunk": n,
+"repeat": bool, "reorder": bool, "leave_out": [item ids]}` (omitted fields: the defaults; `GET`
+shows them), `POST events/expire` (positions before the end answer 400, their events dropped).
 """

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, Literal
 
 import jwt
 from fastapi import Depends, FastAPI, Query, Request
@@ -22,11 +22,14 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.exceptions import HTTPException
 
 from sandbox.box.content import generated_chunks, generated_sha1
+from sandbox.box.events import EventLog, StreamPositionError, control_routes
 from sandbox.box.fixture import ROOT_FOLDER_ID
 from sandbox.faults import CONTROL_PREFIX, install_faults
 
 DEFAULT_ITEMS_LIMIT = 100
 MAX_ITEMS_LIMIT = 1000
+DEFAULT_EVENTS_LIMIT = 100
+MAX_EVENTS_LIMIT = 500
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 FIXTURE_TIME = "2026-01-05T09:00:00+00:00"
 OWNER = {"type": "user", "id": "11446498", "name": "Sandbox Admin", "login": "admin@example.com"}
@@ -49,23 +52,36 @@ BASE_FIELDS = ("type", "id", "etag")
 class BoxError(Exception):
     """An error answer with Box's `ClientError` body."""
 
-    def __init__(self, status: int, message: str | None = None, context_info: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str | None = None,
+        context_info: dict | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.context_info = context_info
+        self.code = code
 
 
 class _Unauthorized(Exception):
     """No valid bearer token: Box answers 401 with an empty body."""
 
 
-def error_body(status: int, message: str | None = None, context_info: dict | None = None) -> dict:
-    """Box's `ClientError` body for `status`."""
+def error_body(
+    status: int,
+    message: str | None = None,
+    context_info: dict | None = None,
+    code: str | None = None,
+) -> dict:
+    """Box's `ClientError` body for `status`, with the status's usual code unless given one."""
     body = {
         "type": "error",
         "status": status,
-        "code": ERROR_CODES.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_")),
+        "code": code
+        or ERROR_CODES.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_")),
         "message": message or HTTPStatus(status).phrase,
         "help_url": "https://developer.box.com/guides/api-calls/permissions-and-errors/common-errors/",
         "request_id": secrets.token_hex(8),
@@ -116,6 +132,7 @@ class BoxState:
     tokens: dict[str, float] = field(default_factory=dict)  # access token -> expiry (monotonic)
     downloads: dict[str, str] = field(default_factory=dict)  # download token -> file id
     uploads: list[dict] = field(default_factory=list)
+    events: EventLog = field(default_factory=EventLog)
     last_id: int = 9_000_000_000
     # What "now" is for the sandbox's dates (ISO text); None: the real time.
     clock: str | None = None
@@ -276,6 +293,17 @@ class Representations:
     def item_full(self, item: Folder | File) -> dict:
         return self.folder_full(item) if isinstance(item, Folder) else self.file_full(item)
 
+    def event_source(self, item: Folder | File) -> dict:
+        """The item as an event's `EventSource`; the root's parent is null."""
+        parent = self.state.folders.get(item.parent) if item.parent is not None else None
+        return {
+            "item_type": "folder" if isinstance(item, Folder) else "file",
+            "item_id": item.id,
+            "item_name": item.name,
+            "parent": None if parent is None else self.folder_mini(parent),
+            "owned_by": OWNER,
+        }
+
     def common(self, item: Folder | File) -> dict:
         ancestors = self.state.ancestors(item)
         common = {
@@ -361,11 +389,16 @@ class FileSpec(ItemSpec):
     content_modified_at: AwareDatetime | None = None
 
 
-class FileChange(BaseModel):
-    """A move, a rename or a new version (new content: `seed` and/or `size`) of a file."""
+class FolderChange(BaseModel):
+    """A rename and/or a move."""
 
     name: str | None = None
     parent: str | None = None
+
+
+class FileChange(FolderChange):
+    """A move, a rename or a new version (new content: `seed` and/or `size`) of a file."""
+
     size: int | None = Field(default=None, ge=0)
     seed: str | None = None
 
@@ -384,10 +417,15 @@ def create_app(fixture: dict) -> FastAPI:
     show = Representations(state)
     app = FastAPI(title="Box sandbox")
     app.state.box = state
+    app.include_router(control_routes(state.events))
+
+    def log_event(event_type: str, item: Folder | File) -> None:
+        """Log the change to `item`, which the event shows as it is now."""
+        state.events.record(event_type, show.event_source(item), OWNER, state.now())
 
     @app.exception_handler(BoxError)
     async def box_error(request: Request, error: BoxError) -> JSONResponse:
-        body = error_body(error.status, error.message, error.context_info)
+        body = error_body(error.status, error.message, error.context_info, error.code)
         return JSONResponse(body, status_code=error.status)
 
     @app.exception_handler(HTTPException)
@@ -488,6 +526,21 @@ def create_app(fixture: dict) -> FastAPI:
             "next_marker": _encode_marker(page[-1]) if len(items) > limit else None,
         }
 
+    @app.get("/2.0/events", dependencies=authorized)
+    async def get_events(
+        stream_type: Literal["all", "changes", "admin_logs", "admin_logs_streaming"] = "all",
+        stream_position: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_EVENTS_LIMIT)] = DEFAULT_EVENTS_LIMIT,
+    ) -> dict:
+        """The user's change feed (`all` and `changes` alike); the sandbox's user is no admin."""
+        if stream_type in ("admin_logs", "admin_logs_streaming"):
+            raise BoxError(403, "Access denied - insufficient permission")
+        try:
+            return state.events.read(stream_position, limit)
+        except StreamPositionError as error:
+            code = "invalid_stream_position" if error.expired else None
+            raise BoxError(400, str(error), code=code) from error
+
     @app.get("/2.0/files/{file_id}", dependencies=authorized)
     async def get_file(file_id: str, fields: str | None = None) -> dict:
         return _with_fields(show.file_full(state.file(file_id)), fields)
@@ -535,6 +588,7 @@ def create_app(fixture: dict) -> FastAPI:
         state.uploads.append(
             {"id": file_id, "name": name, "parent": parent.id, "size": size, "sha1": sha1}
         )
+        log_event("ITEM_UPLOAD", file)
         return {"total_count": 1, "entries": [show.file_full(file)]}
 
     @app.post(f"{CONTROL_PREFIX}folders", status_code=201)
@@ -543,6 +597,7 @@ def create_app(fixture: dict) -> FastAPI:
         now = state.now()
         folder = Folder(spec.id or state.new_id(), spec.name, spec.parent, spec.forbidden, now, now)
         state.folders[folder.id] = folder
+        log_event("ITEM_CREATE", folder)
         return show.folder_mini(folder)
 
     @app.post(f"{CONTROL_PREFIX}files", status_code=201)
@@ -554,6 +609,7 @@ def create_app(fixture: dict) -> FastAPI:
         } | {"id": spec.id or state.new_id()}
         file = _file_from(record, state.now())
         state.files[file.id] = file
+        log_event("ITEM_UPLOAD", file)
         return show.file_mini(file)
 
     @app.patch(f"{CONTROL_PREFIX}files/{{file_id}}")
@@ -564,14 +620,34 @@ def create_app(fixture: dict) -> FastAPI:
             raise _not_found("file", file_id)
         if change.parent is not None and change.parent not in state.folders:
             raise _not_found("folder", change.parent)
+        event_types = _rename_and_move(file, change)
         if change.seed is not None or change.size is not None:
             file.seed = change.seed or file.seed
             file.size = file.size if change.size is None else change.size
             file.version += 1
-        file.name = change.name or file.name
-        file.parent = change.parent or file.parent
+            event_types.append("ITEM_UPLOAD")
         file.modified_at = state.now()
+        for event_type in event_types:
+            log_event(event_type, file)
         return show.file_mini(file)
+
+    @app.patch(f"{CONTROL_PREFIX}folders/{{folder_id}}")
+    async def change_folder(folder_id: str, change: FolderChange) -> dict:
+        """Rename or move a folder: Box dates the change (`modified_at`)."""
+        folder = state.folders.get(folder_id)
+        if folder is None:
+            raise _not_found("folder", folder_id)
+        if change.parent is not None:
+            target = state.folders.get(change.parent)
+            if target is None:
+                raise _not_found("folder", change.parent)
+            if folder_id in [target.id, *(ancestor.id for ancestor in state.ancestors(target))]:
+                raise BoxError(400, "A folder cannot be moved into itself or its subfolders")
+        event_types = _rename_and_move(folder, change)
+        folder.modified_at = state.now()
+        for event_type in event_types:
+            log_event(event_type, folder)
+        return show.folder_mini(folder)
 
     @app.put(f"{CONTROL_PREFIX}clock", status_code=204)
     async def set_clock(clock: Clock) -> None:
@@ -582,18 +658,29 @@ def create_app(fixture: dict) -> FastAPI:
     async def delete_folder(folder_id: str) -> None:
         if folder_id not in state.folders:
             raise _not_found("folder", folder_id)
+        log_event("ITEM_TRASH", state.folders[folder_id])
         state.delete_folder(folder_id)
 
     @app.delete(f"{CONTROL_PREFIX}files/{{file_id}}", status_code=204)
     async def delete_file(file_id: str) -> None:
-        if state.files.pop(file_id, None) is None:
+        file = state.files.get(file_id)
+        if file is None:
             raise _not_found("file", file_id)
+        log_event("ITEM_TRASH", file)
+        del state.files[file_id]
 
     @app.put(f"{CONTROL_PREFIX}folders/{{folder_id}}/forbidden", status_code=204)
     async def set_forbidden(folder_id: str, forbidden: Forbidden) -> None:
-        if folder_id not in state.folders:
+        """Take the service account's access to the folder away, or give it back."""
+        folder = state.folders.get(folder_id)
+        if folder is None:
             raise _not_found("folder", folder_id)
-        state.folders[folder_id].forbidden = forbidden.forbidden
+        if folder.forbidden != forbidden.forbidden:
+            folder.forbidden = forbidden.forbidden
+            log_event(
+                "COLLAB_REMOVE_COLLABORATOR" if folder.forbidden else "COLLAB_ADD_COLLABORATOR",
+                folder,
+            )
 
     @app.get(f"{CONTROL_PREFIX}uploads")
     async def uploads() -> list[dict]:
@@ -628,6 +715,18 @@ def _jwt_claims(assertion: str, client: dict) -> dict | None:
         return jwt.decode(assertion, options={"verify_signature": False})
     except jwt.InvalidTokenError:
         return None
+
+
+def _rename_and_move(item: Folder | File, change: FolderChange) -> list[str]:
+    """Give the item its new name and parent; the types of the events of what changed."""
+    event_types = []
+    if change.name and change.name != item.name:
+        item.name = change.name
+        event_types.append("ITEM_RENAME")
+    if change.parent and change.parent != item.parent:
+        item.parent = change.parent
+        event_types.append("ITEM_MOVE")
+    return event_types
 
 
 def _check_new(state: BoxState, spec: ItemSpec) -> None:

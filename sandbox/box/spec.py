@@ -18,8 +18,17 @@ SPEC_PATH = Path(os.environ.get("BOX_OPENAPI_SPEC", _BESIDE_REPO))
 @cache
 def _components() -> dict:
     components = copy.deepcopy(json.loads(SPEC_PATH.read_text())["components"])
+    schemas = components["schemas"]
     # The live service answers codes outside this enum (rate_limit_exceeded, item_name_in_use).
-    del components["schemas"]["ClientError"]["properties"]["code"]["enum"]
+    del schemas["ClientError"]["properties"]["code"]["enum"]
+    # GenericSource (any object) in EventSourceResource's oneOf would make every source ambiguous.
+    resource = schemas["EventSourceResource"]
+    generic = {"$ref": "#/components/schemas/GenericSource"}
+    resource["oneOf"] = [choice for choice in resource["oneOf"] if choice != generic]
+    # EventSource's parent is null for the root, but OAS 3.0 ignores `nullable` beside an allOf.
+    properties = schemas["EventSource"]["properties"]
+    null = {"type": "object", "nullable": True, "enum": [None]}
+    properties["parent"] = {"anyOf": [null, properties["parent"]]}
     return components
 
 

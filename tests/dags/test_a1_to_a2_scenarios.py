@@ -108,9 +108,11 @@ def test_scenario_3_wrong_status_drops_out_without_reset(make_world, uid):
         world.run()
     assert world.tracked(campaign.campaign_id).state.permanently_failed
     world.dam.control("PUT", f"campaigns/{campaign.campaign_id}/status", json={"status": "B0"})
+    before = world.box.counters().get(ITEMS, 0)
     run = world.run()
     assert str(run.state) == "success"
-    assert task_states(run)["check"] == {-1: "skipped"}
+    assert task_states(run)["check"] == {0: "success"}
+    assert world.box.counters().get(ITEMS, 0) == before
     assert len(world.emails(campaign)) == 3
 
 
@@ -297,15 +299,21 @@ def test_five_thousand_campaigns_in_one_run(make_world, uid):
     assert sum(t.status == "A2" for t in tracked.values()) == 10
 
 
-def test_box_down_for_the_whole_poll_fails_the_run_without_strikes(make_world, uid):
+@pytest.mark.parametrize(
+    ("box_watch", "failing"),
+    [("events", {"select": {-1: "failed"}}), ("list", {"check": {0: "failed"}})],
+)
+def test_box_down_for_the_whole_poll_fails_the_run_without_strikes(
+    make_world, uid, box_watch, failing
+):
+    """The first task to call Box fails: select reading the change feed, or check listing."""
     down = Campaign(f"{uid}-down")
-    world = make_world([down])
+    world = make_world([down], box_watch=box_watch)
     world.box.fault("*", [503] * 200)
     run = world.run()
     assert str(run.state) == "failed"
     states = task_states(run)
-    assert states["check"] == {0: "failed"}
-    assert states["report"] == {-1: "failed"}
+    assert {task: states[task] for task in failing} == failing
     tracked = world.tracked(down.campaign_id)
     assert (tracked.state.poll_count, tracked.state.consecutive_errors) == (0, 0)
     assert world.mail.messages == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from sandbox.connections import box_connection, dam_connection
 from tests.dags.world import Campaign, task_states
 
@@ -56,18 +58,23 @@ def test_a_dam_connection_without_its_status_field_fails_the_fetch_at_once(
     assert world.mail.messages == []
 
 
-def test_an_unknown_box_auth_fails_the_check_at_once_without_a_strike(
-    make_world, uid, monkeypatch, capfd
+@pytest.mark.parametrize(
+    ("box_watch", "task_id", "failed"),
+    [("events", "select", {-1: "failed"}), ("list", "check", {0: "failed", 1: "failed"})],
+)
+def test_an_unknown_box_auth_fails_the_first_box_task_at_once_without_a_strike(
+    make_world, uid, monkeypatch, capfd, box_watch, task_id, failed
 ):
+    """The first task to call Box fails: select reading the change feed, or check listing."""
     waiting = Campaign(f"{uid}-authwait")
     gone = Campaign(f"{uid}-authgone", folder="no_master_assets")
-    world = make_world([waiting, gone])
+    world = make_world([waiting, gone], box_watch=box_watch)
     connection = box_connection(world.box.url, auth="oauth")
     monkeypatch.setenv("AIRFLOW_CONN_BOX_DEFAULT", json.dumps(connection))
 
-    states, log = fails_at_once(world, "check", capfd)
+    states, log = fails_at_once(world, task_id, capfd)
 
-    assert states == {0: "failed", 1: "failed"}
+    assert states == failed
     assert (
         "Box connection 'box_default': extra 'auth' is 'oauth': "
         "it must be one of ccg, jwt, developer_token"

@@ -26,7 +26,6 @@ from box_sdk_gen import (
     BoxSDKError,
     CCGConfig,
     DefaultPrivateKeyDecryptor,
-    InMemoryTokenStorage,
     JWTConfig,
     NetworkSession,
     TimeoutConfig,
@@ -34,14 +33,16 @@ from box_sdk_gen import (
 
 from campaigns.connection_fields import BOX, ConnectionSettingError
 from campaigns.errors import FolderError, NotRetryable, TransientError
+from campaigns.hooks.box_token import SharedTokenStorage
 from campaigns.hooks.wire import path_segment
 from campaigns.names import comparable, comparable_id, shown
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
-    from box_sdk_gen import AccessToken, Authentication
+    from box_sdk_gen import Authentication
 
 MASTER_ASSETS_NAMES = ("Master Assets",)
+DEFAULT_BASE_URL = "https://api.box.com"
 SYSTEM_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 PAGE_SIZE = 1000
 # Box's own dates, never content_created_at/content_modified_at (the uploader's machine sets those).
@@ -78,10 +79,15 @@ class MasterAsset:
 
 @dataclass(frozen=True)
 class FolderCheck:
-    """What one look at a campaign's Box folder found; no assets means the folder is empty."""
+    """What one look at a campaign's Box folder found; no assets means the folder is empty.
+
+    ``folder_ids``: the campaign folder, the Master Assets folder and every subfolder under it,
+    the folders whose changes the feed is watched for.
+    """
 
     master_assets_folder_id: str
     assets: tuple[MasterAsset, ...]
+    folder_ids: tuple[str, ...] = ()
 
 
 class FolderNotFound(FolderError):
@@ -123,6 +129,11 @@ class BoxHook(BaseHook):
         """The connection's extras as `campaigns.connection_fields.BOX` declares them, checked."""
         return BOX.read(self.box_conn_id, self.connection.extra_dejson)
 
+    @property
+    def stream_key(self) -> str:
+        """Names this connection's change feed: its id and Box endpoint."""
+        return f"{self.box_conn_id} {self.settings['base_url'] or DEFAULT_BASE_URL}"
+
     def get_client(self) -> BoxClient:
         """The boxsdk client for the connection, built once per hook."""
         return self.client
@@ -132,7 +143,7 @@ class BoxHook(BaseHook):
 
         boxsdk's token fetch is not locked: threads starting together would each fetch one.
         """
-        with self._box_errors("sign-in"):
+        with self.box_errors("sign-in"):
             self.client.auth.retrieve_token(network_session=self.client.network_session)
 
     @cached_property
@@ -150,11 +161,25 @@ class BoxHook(BaseHook):
                 client_secret=self.connection.password,
                 enterprise_id=settings["enterprise_id"],
                 user_id=settings["user_id"],
-                token_storage=_MaskedTokenStorage(),
+                token_storage=SharedTokenStorage(
+                    self.box_conn_id,
+                    self.connection.login,
+                    settings["enterprise_id"],
+                    settings["user_id"],
+                    settings["base_url"],
+                ),
             )
             return BoxCCGAuth(config)
         if method == "jwt":
-            return BoxJWTAuth(_jwt_config(self.box_conn_id, settings["jwt_config"]))
+            config = _jwt_config(self.box_conn_id, settings["jwt_config"])
+            config.token_storage = SharedTokenStorage(
+                self.box_conn_id,
+                config.client_id,
+                config.enterprise_id,
+                config.user_id,
+                settings["base_url"],
+            )
+            return BoxJWTAuth(config)
         token = settings["developer_token"] or self.connection.password
         if not token:
             raise BOX.missing(
@@ -188,7 +213,7 @@ class BoxHook(BaseHook):
         if verify is False:
             self.log.warning(
                 "TLS verification of Box at %s is off (connection %s)",
-                urls.get("base_url", "https://api.box.com"),
+                urls.get("base_url", DEFAULT_BASE_URL),
                 self.box_conn_id,
             )
         return NetworkSession(
@@ -212,10 +237,16 @@ class BoxHook(BaseHook):
 
     def list_master_assets(self, folder_id: str) -> list[MasterAsset]:
         """Every file under the Master Assets folder, subfolders included, system files left out."""
+        return self._master_assets_tree(folder_id)[0]
+
+    def _master_assets_tree(self, folder_id: str) -> tuple[list[MasterAsset], list[str]]:
+        """The files under the Master Assets folder and the ids of the folders listed for them."""
         assets = []
+        folder_ids = []
         pending = [(folder_id, "", "Master Assets folder")]
         while pending:
             current_id, prefix, label = pending.pop()
+            folder_ids.append(current_id)
             for item in self._folder_items(current_id, label, fields=ASSET_FIELDS):
                 if item.type == "folder":
                     pending.append((item.id, f"{prefix}{item.name}/", "folder"))
@@ -231,7 +262,7 @@ class BoxHook(BaseHook):
                             changed_at.isoformat(),
                         )
                     )
-        return assets
+        return assets, folder_ids
 
     def check_campaign_folder(
         self,
@@ -249,8 +280,10 @@ class BoxHook(BaseHook):
             raise FolderError("No Box folder linked in the DAM")
         if master_assets_folder_id:
             try:
-                assets = self.list_master_assets(master_assets_folder_id)
-                return FolderCheck(master_assets_folder_id, tuple(assets))
+                assets, folder_ids = self._master_assets_tree(master_assets_folder_id)
+                return FolderCheck(
+                    master_assets_folder_id, tuple(assets), (campaign_folder_id, *folder_ids)
+                )
             except FolderNotFound:
                 self.log.info(
                     "Master Assets folder %s is gone; looking it up again in campaign folder %s",
@@ -258,11 +291,12 @@ class BoxHook(BaseHook):
                     campaign_folder_id,
                 )
         folder_id = self.find_master_assets_folder(campaign_folder_id, names)
-        return FolderCheck(folder_id, tuple(self.list_master_assets(folder_id)))
+        assets, folder_ids = self._master_assets_tree(folder_id)
+        return FolderCheck(folder_id, tuple(assets), (campaign_folder_id, *folder_ids))
 
     def stream_file(self, file_id: str) -> Iterator[bytes]:
         """The file's content in chunks, as it downloads."""
-        with self._box_errors(
+        with self.box_errors(
             f"download of file {file_id}",
             not_found=f"File {file_id} not found in Box",
             forbidden=f"No access to file {file_id} in Box",
@@ -274,7 +308,7 @@ class BoxHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Sign in and ask Box who we are."""
         try:
-            with self._box_errors("user lookup"):
+            with self.box_errors("user lookup"):
                 user = self.client.users.get_user_me()
         except Exception as error:
             return False, str(error)
@@ -284,7 +318,7 @@ class BoxHook(BaseHook):
         """All items of a folder, page by page with markers."""
         marker = None
         while True:
-            with self._box_errors(
+            with self.box_errors(
                 f"listing of {label} {folder_id}",
                 not_found=f"{label[:1].upper()}{label[1:]} {folder_id} not found in Box",
                 forbidden=f"No access to {label} {folder_id} in Box",
@@ -303,7 +337,7 @@ class BoxHook(BaseHook):
                 return
 
     @contextmanager
-    def _box_errors(
+    def box_errors(
         self, action: str, not_found: str | None = None, forbidden: str | None = None
     ) -> Iterator[None]:
         """Map what Box answers once boxsdk's own retries are spent onto the campaign's errors."""
@@ -380,17 +414,7 @@ def _jwt_config(conn_id: str, config: dict[str, Any]) -> JWTConfig:
         )
     except (ValueError, TypeError) as error:
         raise wrong("has a privateKey that is no PEM key its passphrase opens") from error
-    return JWTConfig.from_config_json_string(
-        json.dumps(config), token_storage=_MaskedTokenStorage()
-    )
-
-
-class _MaskedTokenStorage(InMemoryTokenStorage):
-    """Keeps boxsdk's access token, and hides every token it is given from the task logs."""
-
-    def store(self, token: AccessToken) -> None:
-        mask_secret(token.access_token)
-        super().store(token)
+    return JWTConfig.from_config_json_string(json.dumps(config))
 
 
 class _PacedSession(requests.Session):

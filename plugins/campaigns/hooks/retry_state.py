@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from campaigns.rules import (
     due_at,
 )
 from campaigns.settle import Settling, Snapshot
+from campaigns.watch import EventRead, Watched, WatchRecord, missed, still_proving
 
 
 class MigrationChanged(RuntimeError):
@@ -204,6 +205,7 @@ class RetryStateHook(PostgresHook):
         settings: RetrySettings,
         checked_at: datetime | None = None,
         looks: Mapping[str, Settling] | None = None,
+        watch: WatchRecord | None = None,
     ) -> dict[str, Decision]:
         """Decide and record each campaign's poll of this run, once per (campaign, run).
 
@@ -211,7 +213,8 @@ class RetryStateHook(PostgresHook):
         Permanently failed campaigns are left out: they must be reset before they are polled.
         ``checked_at`` (the run's time, default now) is when a backoff counts from. ``looks``
         are the settle verdicts of this run's checks: their snapshots are kept with new polls
-        only, so that a check run again compares with the same previous look.
+        only, so that a check run again compares with the same previous look; so are ``watch``'s
+        listings, and its read advances the change feed's stream in the same transaction.
         """
         campaign_ids = sorted(checks)
         params = {"campaign_ids": campaign_ids, "run_id": run_id}
@@ -242,6 +245,10 @@ class RetryStateHook(PostgresHook):
                 self._write_polls(cursor, run_id, checks, new, checked_at)
                 kept = {c: look for c, look in (looks or {}).items() if c in new}
                 _write_snapshots(cursor, kept, checked_at)
+                if watch:
+                    _write_watch(cursor, watch, new, checked_at)
+            if watch and watch.read and watch.complete:
+                _advance_stream(cursor, watch)
             decisions.update(new)
         return decisions
 
@@ -366,6 +373,52 @@ class RetryStateHook(PostgresHook):
                 return None
             return _record(cursor, operation, [campaign_id])
 
+    # Box's change feed
+
+    def get_watched(self, campaign_ids: Sequence[str]) -> dict[str, Watched]:
+        """What the last listing of each of these campaigns saw (none: never listed)."""
+        with self._cursor() as cursor:
+            return _watched(cursor, campaign_ids)
+
+    def campaigns_in_folders(self, folder_ids: Iterable[str]) -> list[str]:
+        """The campaigns whose last listing recorded any of these Box folders."""
+        with self._cursor() as cursor:
+            cursor.execute(
+                sql.load("retry_state/campaigns_in_folders"), {"folder_ids": sorted(folder_ids)}
+            )
+            return [row["campaign_id"] for row in cursor.fetchall()]
+
+    def event_stream(self, stream_key: str) -> tuple[str, datetime] | None:
+        """Where the pipeline stands in this change feed, and since when; None: nowhere yet."""
+        with self._cursor() as cursor:
+            cursor.execute(sql.load("retry_state/event_stream"), {"stream_key": stream_key})
+            row = cursor.fetchone()
+        return None if row is None else (row["position"], row["saved_at"])
+
+    def event_read(self, run_id: str, stream_key: str) -> EventRead | None:
+        """The run's read of the change feed, if it made one."""
+        with self._cursor() as cursor:
+            return _event_read(cursor, run_id, stream_key)
+
+    def last_event_ids(self, stream_key: str, run_id: str) -> list[str]:
+        """The events of another run's latest read of this feed."""
+        with self._cursor() as cursor:
+            params = {"stream_key": stream_key, "run_id": run_id}
+            cursor.execute(sql.load("retry_state/last_event_ids"), params)
+            row = cursor.fetchone()
+        return [] if row is None else row["event_ids"]
+
+    def save_event_read(self, read: EventRead) -> EventRead:
+        """Keep the run's read; the one kept already if the run made one (its task ran again)."""
+        params = {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in asdict(read).items()
+            if key != "read_at"
+        }
+        with self._cursor() as cursor:
+            cursor.execute(sql.load("retry_state/save_event_read"), params)
+            return _event_read(cursor, read.run_id, read.stream_key)
+
     # Notifications
 
     def claim_notification(
@@ -454,6 +507,81 @@ def _write_snapshots(cursor: Any, looks: Mapping[str, Settling], looked_at: date
             "last_change_ats": [looks[c].snapshot.last_change_at for c in ids],
             "settled": [looks[c].settled for c in ids],
             "looked_at": looked_at,
+        },
+    )
+
+
+def _watched(cursor: Any, campaign_ids: Iterable[str]) -> dict[str, Watched]:
+    cursor.execute(sql.load("retry_state/watched"), {"campaign_ids": list(campaign_ids)})
+    return {
+        row["campaign_id"]: Watched(
+            box_folder_id=row["box_folder_id"],
+            folder_ids=frozenset(row["folder_ids"]),
+            outcome=row["outcome"] and Outcome(row["outcome"]),
+            episode=row["episode"],
+            listed_at=row["listed_at"],
+            changed=row["changed"],
+            proving=row["proving"],
+        )
+        for row in cursor.fetchall()
+    }
+
+
+def _event_read(cursor: Any, run_id: str, stream_key: str) -> EventRead | None:
+    cursor.execute(sql.load("retry_state/event_read"), {"run_id": run_id, "stream_key": stream_key})
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return EventRead(
+        **{key: tuple(value) if isinstance(value, list) else value for key, value in row.items()}
+    )
+
+
+def _write_watch(
+    cursor: Any, watch: WatchRecord, new: Mapping[str, Decision], listed_at: datetime
+) -> None:
+    """Keep the listings of this run's new polls, counting the changes the feed missed."""
+    listings = {c: listing for c, listing in watch.listings.items() if c in new}
+    if not listings:
+        return
+    before = _watched(cursor, listings)
+    rows = []
+    for campaign_id, listing in listings.items():
+        was = before.get(campaign_id)
+        rows.append(
+            {
+                "campaign_id": campaign_id,
+                "box_folder_id": listing.box_folder_id,
+                "folder_ids": sorted(listing.folder_ids),
+                "outcome": listing.outcome.value,
+                "episode": new[campaign_id].state.episode,
+                "missed": missed(was, listing),
+                "proving": still_proving(was, listing),
+            }
+        )
+    cursor.execute(
+        sql.load("retry_state/write_watch"), {"listings": json.dumps(rows), "listed_at": listed_at}
+    )
+
+
+def _advance_stream(cursor: Any, watch: WatchRecord) -> None:
+    """Move the stream to the run's read; then flag what it found changed but did not list."""
+    read = watch.read
+    params = {
+        "stream_key": read.stream_key,
+        "from_position": read.from_position,
+        "to_position": read.to_position,
+        "read_at": read.read_at,
+    }
+    cursor.execute(sql.load("retry_state/advance_stream"), params)
+    if cursor.fetchone() is None:
+        return
+    cursor.execute(
+        sql.load("retry_state/mark_changed"),
+        {
+            "everyone": read.full_listing is not None,
+            "changed_ids": list(read.changed_ids),
+            "listed_ids": list(watch.listings),
         },
     )
 
