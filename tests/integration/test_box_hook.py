@@ -15,7 +15,6 @@ from campaigns.hooks.box import (
     DOWNLOAD_CHUNK_SIZE,
     BoxAuthError,
     BoxHook,
-    FolderCheck,
     MasterAsset,
 )
 from sandbox.box.content import generated_sha1
@@ -132,7 +131,9 @@ def test_folder_holding_only_system_files_is_empty(start_box):
 
     check = BoxHook().check_campaign_folder(CAMPAIGN, ["Master Assets"])
 
-    assert check == FolderCheck(master_assets_folder_id=MASTER, assets=())
+    assert (check.master_assets_folder_id, check.assets) == (MASTER, ())
+    assert check.folder_ids[:2] == (CAMPAIGN, MASTER)
+    assert len(check.folder_ids) == 3  # and the subfolder "sub"
 
 
 def test_files_only_in_nested_subfolders_are_found_with_their_paths(start_box):

@@ -464,6 +464,7 @@ def test_query_dashboard(operator_data):
         "Attempt 2": 1,
         "Attempt 3+": 1,
         "Permanently Failed": 1,
+        "Box Events Missed": 0,
     }
 
 

@@ -30,6 +30,7 @@ DASHBOARD = {
     "Attempt 2": 1,
     "Attempt 3+": 1,
     "Permanently Failed": 2,
+    "Box Events Missed": 0,
 }
 
 

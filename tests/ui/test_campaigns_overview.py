@@ -51,6 +51,8 @@ def test_all_campaigns_at_a1_with_their_state_and_the_figures(state):
         "a1_failure_reason": "Assets folder not found (tried Master Assets)",
         "a1_waiting_for_dam_lock_since": None,
         "settling": None,
+        "missed_events": 0,
+        "proving": False,
     }
     assert rows["d-p03"]["a1_last_retry_at"] is not None
     assert rows["d-p02"]["a1_warning_sent_at"] is not None

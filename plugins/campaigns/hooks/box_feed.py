@@ -90,10 +90,11 @@ def _page(box: BoxHook, position: str) -> tuple[list[dict[str, Any]], str]:
                 limit=PAGE_LIMIT,
             )
     except BoxAPIError as error:
-        if error.response_info.status_code in REFUSED and position != "now":
+        status = error.response_info.status_code
+        if status in REFUSED and position != "now":
+            said = (error.response_info.body or {}).get("message") or error.message
             raise StreamRefused(
-                f"Box refused stream position {position}: "
-                f"{error.response_info.status_code} {error.message}"
+                f"Box refused stream position {position} ({status}: {said})"
             ) from error
         raise
     raw = events.raw_data

@@ -101,6 +101,9 @@ function row(campaign, reset) {
       ? `waiting for the DAM lock since ${when(campaign.a1_waiting_for_dam_lock_since)}`
       : ""),
     element("td", campaign.settling ? `settling - ${campaign.settling}` : ""),
+    element("td", campaign.missed_events
+      ? `${campaign.missed_events}${campaign.proving ? " (listed every poll)" : ""}`
+      : "", { class: "number" }),
   );
   const action = element("td");
   if (campaign.a1_permanently_failed) {
