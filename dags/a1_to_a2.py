@@ -17,10 +17,12 @@ DOC = """
 ### Campaigns from A1 to A2
 
 Every 3 minutes: **fetch** the campaigns at A1 from the DAM, **select** those not permanently
-failed (then the per-run cap, if set), **check** each one's Box *Master Assets* folder (one
-mapped instance per campaign, or per batch beyond 1,024 campaigns), **decide** and record the
-poll once per campaign and run. Then each action runs over the campaigns sent to it; an action
-no campaign took shows as skipped.
+failed and read Box's change feed to pick those to list (new, settling, erroring, changed or due
+for their daily reconciliation; then the per-run cap, if set), **check** their Box *Master
+Assets* folders (one mapped instance per campaign, or 32 even batches beyond 32 campaigns),
+**decide** and record the poll once per campaign and run (a campaign whose empty folder did not
+change keeps its outcome, without a Box call). Then each action runs over the campaigns sent to
+it; an action no campaign took shows as skipped.
 
 | action | when | effect |
 | --- | --- | --- |
@@ -84,7 +86,8 @@ PARAMS = {
         minimum=1,
     ),
     "campaigns_per_task": _setting(
-        "Campaigns per mapped task instance. Empty: one, more only beyond 1,024 campaigns.",
+        "Campaigns per mapped task instance. Empty: one each up to 32 campaigns, then 32 "
+        "even batches.",
         "Campaigns per task",
         "integer",
         minimum=1,
@@ -107,7 +110,7 @@ PARAMS = {
         minimum=1,
     ),
     "box_requests_per_minute": _setting(
-        "Ceiling on Box requests a minute per task. Default 900.",
+        "Ceiling on Box requests a minute, shared by every task and run. Default 900.",
         "Box request rate",
         "integer",
         minimum=1,

@@ -54,7 +54,7 @@ def plan_listing(
         return Plan([{**c, "listed_for": Listed.FULL.value} for c in campaigns], [], None)
     from campaigns.hooks.box import BoxHook
 
-    box = BoxHook(requests_per_minute=settings.box_requests_per_minute_per_task)
+    box = BoxHook(requests_per_minute=settings.box_requests_per_minute)
     read = read_feed(state, box, run_id)
     changed = set(read.changed_ids)
     watched = state.get_watched([c["campaign_id"] for c in campaigns])

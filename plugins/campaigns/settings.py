@@ -18,7 +18,10 @@ from campaigns.watch import RECONCILE_HOURS, WATCH_MODES
 
 VARIABLE = "a1_to_a2_settings"
 MAX_MAP_LENGTH = 1024
-# Tasks of one run that may call Box at the same time; each gets an equal share of the rate.
+# Mapped instances a stage runs at most by default: task instances cost about a third of a
+# second each (LocalExecutor, 2 cores), so more campaigns make bigger batches, not more tasks.
+DEFAULT_INSTANCES = 32
+# Tasks of one run that may call Box at the same time; they share one request rate.
 BOX_TASKS_AT_ONCE = 4
 LISTS = ("master_assets_folder_names", "recipients")
 # One poll (3 minutes) up to the 14 days Box keeps events.
@@ -92,15 +95,12 @@ class PipelineSettings:
             self.empty_backoff_max_polls if self.empty_backoff_after_warning else None,
         )
 
-    @property
-    def box_requests_per_minute_per_task(self) -> float:
-        """The share of the Box request rate that one of the concurrent Box tasks may use."""
-        return self.box_requests_per_minute / BOX_TASKS_AT_ONCE
-
     def batch_size(self, campaign_count: int) -> int:
-        """Campaigns per mapped task instance: the setting, or as few as the map length allows."""
-        needed = -(-campaign_count // MAX_MAP_LENGTH) or 1
-        return max(self.campaigns_per_task or 1, needed)
+        """Campaigns per mapped task instance: the setting (within the map's length), or by
+        default one each up to ``DEFAULT_INSTANCES`` campaigns, then that many even batches."""
+        if self.campaigns_per_task:
+            return max(self.campaigns_per_task, -(-campaign_count // MAX_MAP_LENGTH))
+        return -(-campaign_count // DEFAULT_INSTANCES) or 1
 
 
 def _unset(key: str, value: Any) -> bool:

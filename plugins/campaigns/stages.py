@@ -141,7 +141,7 @@ def check_campaigns(
         log.info("No campaign to list in Box this poll")
         return []
     previous = RetryStateHook().get_snapshots([c["campaign_id"] for c in campaigns])
-    box = BoxHook(requests_per_minute=settings.box_requests_per_minute_per_task)
+    box = BoxHook(requests_per_minute=settings.box_requests_per_minute)
     box.sign_in()
 
     def check(campaign: dict[str, Any]) -> dict[str, Any]:
@@ -189,11 +189,12 @@ def check_campaigns(
     for result in checked:
         detail = _detail(result, looked_at)
         log.info(
-            "%s (%s): %s%s",
+            "%s (%s): %s%s%s",
             result["number"],
             result["campaign_id"],
             result["outcome"],
             f" - {detail}" if detail else "",
+            f" (listed: {why})" if (why := result.get("listed_for")) else "",
         )
     return checked
 

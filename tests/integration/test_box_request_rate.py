@@ -1,16 +1,20 @@
-"""The Box request ceiling: requests of one hook, from any number of threads, are spaced out."""
+"""The Box request ceiling: requests of every hook and thread, in any task, are spaced out."""
 
+import itertools
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from campaigns.hooks.box import BoxHook
+from campaigns.hooks.box_rate import SharedRate
 from sandbox.box.fixture import campaign_folder
 from tests.integration._box_fixtures import start_box_fixture  # noqa: F401 (a fixture)
 
 ITEMS = "GET /2.0/folders/{folder_id}/items"
 
 
-def test_requests_never_exceed_the_rate(start_box):
+def test_requests_never_exceed_the_rate(start_box, tracking_db_url):
     """Lower bound only: a loaded machine can make this slower, never faster, so it cannot flake."""
     folders = [campaign_folder(f"c{i}", assets=["a.jpg"]) for i in range(24)]
     box = start_box(*folders)
@@ -41,3 +45,45 @@ def test_threads_share_one_token_after_sign_in(start_box):
     counters = box.counters()
     assert counters["POST /oauth2/token"] == 1
     assert counters[ITEMS] == 16
+
+
+def test_one_task_alone_may_use_the_whole_rate(tracking_db_url):
+    """Back-to-back slots of one taker, as the database hands them out: one interval apart.
+
+    Half a second each, so only a stall of that long between two requests could widen a gap.
+    """
+    rate = SharedRate(f"rate-{uuid.uuid4().hex[:8]}", 120)
+    try:
+        slots = [rate.take() for _ in range(4)]
+    finally:
+        rate.close()
+    assert [b - a for a, b in itertools.pairwise(slots)] == [timedelta(milliseconds=500)] * 3
+
+
+def test_two_tasks_share_one_rate(tracking_db_url):
+    """Slots of two takers on four threads: never closer than the interval, whoever takes them."""
+    key = f"rate-{uuid.uuid4().hex[:8]}"
+    first, second = SharedRate(key, 6000), SharedRate(key, 6000)  # one every 10 ms
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            slots = sorted(pool.map(lambda n: (first, second)[n % 2].take(), range(40)))
+    finally:
+        first.close()
+        second.close()
+    assert all(b - a >= timedelta(milliseconds=10) for a, b in itertools.pairwise(slots))
+
+
+def test_a_hook_with_a_ceiling_takes_its_slots_from_the_tracking_database(
+    start_box, tracking_db_url
+):
+    from campaigns.hooks.retry_state import RetryStateHook
+
+    start_box(campaign_folder("c1", assets=["a.jpg"]))
+    before = RetryStateHook().get_first(
+        "SELECT next_at FROM box_request_slots WHERE rate_key = 'box_default'"
+    )
+    assert len(BoxHook(requests_per_minute=600).list_master_assets("c1-ma")) == 1
+    (after,) = RetryStateHook().get_first(
+        "SELECT next_at FROM box_request_slots WHERE rate_key = 'box_default'"
+    )
+    assert before is None or after > before[0]

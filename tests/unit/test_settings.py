@@ -205,9 +205,14 @@ def test_settings_made_directly_need_a_folder_name():
     [
         (0, None, 1),
         (10, None, 1),
-        (MAX_MAP_LENGTH, None, 1),
-        (MAX_MAP_LENGTH + 1, None, 2),
-        (5000, None, 5),
+        (32, None, 1),
+        (33, None, 2),
+        (200, None, 7),
+        (1000, None, 32),
+        (5000, None, 157),
+        (10, 1, 1),
+        (MAX_MAP_LENGTH, 1, 1),
+        (MAX_MAP_LENGTH + 1, 1, 2),
         (10, 25, 25),
         (5000, 2, 5),
     ],
@@ -217,3 +222,37 @@ def test_batch_size_keeps_the_map_within_its_limit(campaigns, per_task, expected
     size = settings.batch_size(campaigns)
     assert size == expected
     assert -(-campaigns // size) <= MAX_MAP_LENGTH
+
+
+@pytest.mark.parametrize("campaigns", [1, 31, 32, 33, 64, 65, 999, 1000, 5000, 100_000])
+def test_by_default_a_stage_runs_at_most_thirty_two_instances(campaigns):
+    size = PipelineSettings().batch_size(campaigns)
+    instances = -(-campaigns // size)
+    assert instances <= 32
+    assert size == 1 or instances > 16  # batches only once one each would pass 32
+
+
+def test_box_is_watched_through_its_change_feed_by_default_and_reconciled_daily():
+    settings = PipelineSettings.from_sources(None, None)
+    assert (settings.box_watch, settings.reconcile_hours) == ("events", 24)
+    listed = PipelineSettings.from_sources({"box_watch": "list"}, {"reconcile_hours": 0.5})
+    assert (listed.box_watch, listed.reconcile_hours) == ("list", 0.5)
+
+
+@pytest.mark.parametrize("value", ["poll", "", 3, "EVENTS", ["events"]])
+def test_an_unknown_box_watch_mode_is_refused_with_the_modes_named(value):
+    with pytest.raises(SettingsError, match=r"^box_watch: expected one of events, list, got "):
+        PipelineSettings.from_sources({"box_watch": value})
+
+
+@pytest.mark.parametrize("value", [0, 0.04, 337, -1, float("nan"), float("inf"), True, "24", [24]])
+def test_reconcile_hours_outside_a_poll_to_fourteen_days_is_refused(value):
+    with pytest.raises(
+        SettingsError, match=r"^reconcile_hours: expected a number of hours from 0.05 to 336, got "
+    ):
+        PipelineSettings.from_sources({"reconcile_hours": value})
+
+
+@pytest.mark.parametrize("value", [0.05, 1, 24, 336])
+def test_reconcile_hours_from_one_poll_to_fourteen_days(value):
+    assert PipelineSettings.from_sources({"reconcile_hours": value}).reconcile_hours == value

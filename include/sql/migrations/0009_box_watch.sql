@@ -44,3 +44,10 @@ CREATE TABLE box_event_reads (
     read_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (run_id, stream_key)
 );
+
+-- The Box request ceiling shared by every task and run: when the next request of a Box
+-- connection may start. Each request takes the next slot, one interval after the last.
+CREATE TABLE box_request_slots (
+    rate_key TEXT PRIMARY KEY,
+    next_at  TIMESTAMPTZ NOT NULL
+);

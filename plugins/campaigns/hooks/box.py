@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from box_sdk_gen import (
 
 from campaigns.connection_fields import BOX, ConnectionSettingError
 from campaigns.errors import FolderError, NotRetryable, TransientError
+from campaigns.hooks.box_rate import SharedRate
 from campaigns.hooks.box_token import SharedTokenStorage
 from campaigns.hooks.wire import path_segment
 from campaigns.names import comparable, comparable_id, shown
@@ -50,7 +49,7 @@ ASSET_FIELDS = ["name", "size", "sha1", "created_at", "modified_at"]
 # A "not found" reason names this many of the campaign folder's items, each cut to this length.
 SHOWN_ITEMS = 10
 SHOWN_NAME_LENGTH = 80
-DOWNLOAD_CHUNK_SIZE = 16 * 1024
+DOWNLOAD_CHUNK_SIZE = 1 << 20
 # What boxsdk reads from a JWT app's configuration JSON (as Box's developer console writes it).
 JWT_CONFIG_KEYS = (
     ("boxAppSettings", "clientID"),
@@ -217,11 +216,17 @@ class BoxHook(BaseHook):
                 self.box_conn_id,
             )
         return NetworkSession(
-            network_client=BoxNetworkClient(_PacedSession(self.requests_per_minute, verify)),
+            network_client=BoxNetworkClient(_PacedSession(self._rate(), verify)),
             base_urls=BaseUrls(**urls),
             retry_strategy=retries,
             timeout_config=timeouts,
         )
+
+    def _rate(self) -> SharedRate | None:
+        """The connection's request ceiling, shared with every task; None: no ceiling."""
+        if not self.requests_per_minute:
+            return None
+        return SharedRate(self.box_conn_id, self.requests_per_minute)
 
     def find_master_assets_folder(
         self, campaign_folder_id: str, names: Sequence[str] = MASTER_ASSETS_NAMES
@@ -295,15 +300,32 @@ class BoxHook(BaseHook):
         return FolderCheck(folder_id, tuple(assets), (campaign_folder_id, *folder_ids))
 
     def stream_file(self, file_id: str) -> Iterator[bytes]:
-        """The file's content in chunks, as it downloads."""
+        """The file's content in chunks of DOWNLOAD_CHUNK_SIZE, as it downloads.
+
+        boxsdk asks for the download URL (auth, retries, errors); its own download stream reads
+        1 KiB at a time, so the pre-signed URL is read here. Like the redirect boxsdk would
+        follow, that read is not an API call and takes no slot of the Box rate.
+        """
         with self.box_errors(
             f"download of file {file_id}",
             not_found=f"File {file_id} not found in Box",
             forbidden=f"No access to file {file_id} in Box",
         ):
-            content = self.client.downloads.download_file(path_segment(file_id, "file"))
-            while chunk := content.read(DOWNLOAD_CHUNK_SIZE):
-                yield chunk
+            url = self.client.downloads.get_download_file_url(path_segment(file_id, "file"))
+            settings = self.settings
+            try:
+                download = requests.get(
+                    url, stream=True, timeout=settings["timeout"], verify=settings["verify"]
+                )
+            except requests.exceptions.SSLError as error:
+                raise BoxTLSError(f"TLS with Box failed for file {file_id}: {error}") from error
+            with download:
+                # Not raise_for_status: its message would show the pre-signed URL, a credential.
+                if not download.ok:
+                    raise TransientError(
+                        f"Box answered {download.status_code} to the download of file {file_id}"
+                    )
+                yield from download.iter_content(DOWNLOAD_CHUNK_SIZE)
 
     def test_connection(self) -> tuple[bool, str]:
         """Sign in and ask Box who we are."""
@@ -418,25 +440,19 @@ def _jwt_config(conn_id: str, config: dict[str, Any]) -> JWTConfig:
 
 
 class _PacedSession(requests.Session):
-    """A requests session that spaces its requests evenly: at most ``per_minute`` a minute.
+    """A requests session whose requests each wait for a slot of the shared rate, if any.
 
     boxsdk sends every call, retry and token request through it, from all threads of a hook.
     """
 
-    def __init__(self, per_minute: float | None, verify: bool | str):
+    def __init__(self, rate: SharedRate | None, verify: bool | str):
         super().__init__()
         self.verify = verify
-        self._interval = 60.0 / per_minute if per_minute else 0.0
-        self._next_slot = time.monotonic()
-        self._slots = threading.Lock()
+        self._rate = rate
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        if self._interval:
-            with self._slots:
-                now = time.monotonic()
-                slot = max(now, self._next_slot)
-                self._next_slot = slot + self._interval
-            time.sleep(slot - now)
+        if self._rate is not None:
+            self._rate.take()
         # Given per request: a session's own `verify` loses to REQUESTS_CA_BUNDLE.
         kwargs.setdefault("verify", self.verify)
         try:

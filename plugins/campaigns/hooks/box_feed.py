@@ -71,8 +71,10 @@ def change_from(event: Mapping[str, Any]) -> Change | None:
         return None
     parent = source.get("parent")
     path = (source.get("path_collection") or {}).get("entries") or ()
+    # Told apart by what happened when, should Box ever send an event without its id.
+    event_id = event.get("event_id") or f"{item_type} {item_id} {event.get('created_at')}"
     return Change(
-        event_id=str(event.get("event_id") or ""),
+        event_id=str(event_id),
         item_type=item_type,
         item_id=str(item_id),
         parent_id=str(parent["id"]) if isinstance(parent, Mapping) and parent.get("id") else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -27,6 +28,8 @@ from campaigns.rules import (
 )
 from campaigns.settle import Settling, Snapshot
 from campaigns.watch import EventRead, Watched, WatchRecord, missed, still_proving
+
+log = logging.getLogger(__name__)
 
 
 class MigrationChanged(RuntimeError):
@@ -562,6 +565,16 @@ def _write_watch(
     cursor.execute(
         sql.load("retry_state/write_watch"), {"listings": json.dumps(rows), "listed_at": listed_at}
     )
+    missed_ids = sorted(row["campaign_id"] for row in rows if row["missed"])
+    if missed_ids:
+        log.warning(
+            "Box's change feed never announced the change a reconciliation found in the folders "
+            "of %d campaigns (%s); they are listed every poll until it announces one. If many "
+            "campaigns show this, the Box service account may not see their folders' events: it "
+            "must own or collaborate on the campaign folders",
+            len(missed_ids),
+            ", ".join(missed_ids[:20]),
+        )
 
 
 def _advance_stream(cursor: Any, watch: WatchRecord) -> None:

@@ -158,7 +158,7 @@ class ResetCampaignOperator(CampaignActionOperator):
         from campaigns.promotion import Promotion
 
         settings = run_settings(context["params"])
-        box = BoxHook(requests_per_minute=settings.box_requests_per_minute_per_task)
+        box = BoxHook(requests_per_minute=settings.box_requests_per_minute)
         with DamHook() as dam:
             self.promotion = Promotion(settings, box, dam, RetryStateHook(), self.log)
             return super().execute(context)
