@@ -102,6 +102,12 @@ FOLDER = {"type": "folder", "id": "9", "parent": None, "path_collection": PATH}
         ({"event_id": "e3", "source": {"type": "user", "id": "11"}}, None),
         ({"event_id": "e4", "source": None}, None),
         ({"event_id": "e5"}, None),
+        ({"event_id": "e6", "source": EVENT_SOURCE | {"item_name": ".DS_Store"}}, None),
+        ({"event_id": "e7", "source": FOLDER | {"type": "file", "name": "Thumbs.db"}}, None),
+        (
+            {"event_id": "e8", "source": FOLDER | {"name": ".DS_Store"}},
+            ("e8", "folder", "9", None, ("0", "3")),
+        ),
     ],
 )
 def test_an_event_s_source_in_either_shape_gives_its_ids(event, expected):

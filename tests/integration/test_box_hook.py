@@ -8,6 +8,7 @@ import json
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from urllib3.connection import HTTPSConnection
 
 from campaigns.connection_fields import ConnectionSettingError
 from campaigns.errors import FolderError, NotRetryable, TransientError
@@ -15,8 +16,10 @@ from campaigns.hooks.box import (
     DOWNLOAD_CHUNK_SIZE,
     BoxAuthError,
     BoxHook,
+    BoxTLSError,
     MasterAsset,
 )
+from campaigns.hooks.box_rate import SharedRate
 from sandbox.box.content import generated_sha1
 from sandbox.box.fixture import (
     CLIENT_ID,
@@ -36,6 +39,9 @@ from tests.integration._box_fixtures import (  # noqa: F401 (a fixture)
 
 CAMPAIGN = "123"
 MASTER = "123-ma"
+CONTENT_ROUTE = "GET /2.0/files/{file_id}/content"
+DOWNLOAD_ROUTE = "GET /d/1/{download_token}/download"
+MIB = 1 << 20
 
 
 def test_master_assets_folder_found_beyond_the_first_page(start_box):
@@ -238,20 +244,95 @@ def test_cached_master_assets_folder_deleted_falls_back_to_the_lookup(start_box)
     assert box.counters()[ITEMS_ROUTE] == 3  # the cached id (404), the lookup, the listing
 
 
-def test_stream_file_yields_the_exact_bytes_in_chunks(start_box):
-    size = 3 * 1024 * 1024 + 12345
-    start_box(campaign_folder(CAMPAIGN, assets={"film.mov": size}))
+def test_stream_file_yields_the_exact_bytes_in_chunks_of_a_mebibyte(start_box):
+    size = 3 * MIB + 12345
+    box = start_box(campaign_folder(CAMPAIGN, assets={"film.mov": size}))
     hook = BoxHook()
     [asset] = hook.list_master_assets(MASTER)
 
-    digest, chunks, largest = hashlib.sha1(), 0, 0
+    digest, lengths = hashlib.sha1(), []
     for chunk in hook.stream_file(asset.file_id):
         digest.update(chunk)
-        chunks += 1
-        largest = max(largest, len(chunk))
+        lengths.append(len(chunk))
 
     assert digest.hexdigest() == asset.sha1 == generated_sha1(asset.file_id, size)
-    assert chunks > 1 and largest <= DOWNLOAD_CHUNK_SIZE
+    assert lengths == [MIB, MIB, MIB, 12345] and DOWNLOAD_CHUNK_SIZE == MIB
+    assert box.counters()[CONTENT_ROUTE] == box.counters()[DOWNLOAD_ROUTE] == 1
+
+
+def test_a_download_answered_503_or_dropped_is_tried_again(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets={"film.mov": MIB + 1}))
+    hook = BoxHook()
+    [asset] = hook.list_master_assets(MASTER)
+    box.fault(DOWNLOAD_ROUTE, (503,), drop=1)
+
+    content = b"".join(hook.stream_file(asset.file_id))
+
+    assert hashlib.sha1(content).hexdigest() == asset.sha1
+    assert box.counters()[DOWNLOAD_ROUTE] == 3  # dropped, 503, then the content
+
+
+def test_a_download_dropped_every_try_is_transient_and_hides_its_url(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets={"film.mov": 10}), max_attempts=3)
+    hook = BoxHook()
+    [asset] = hook.list_master_assets(MASTER)
+    box.fault(DOWNLOAD_ROUTE, drop=3)
+
+    with pytest.raises(TransientError) as raised:
+        list(hook.stream_file(asset.file_id))
+
+    assert str(raised.value).startswith(
+        f"Box did not answer the download of file {asset.file_id}: "
+    )
+    assert "/d/1/" not in str(raised.value)
+    assert box.counters()[DOWNLOAD_ROUTE] == 3
+
+
+def test_a_download_failing_every_try_is_transient_and_hides_its_url(start_box):
+    box = start_box(campaign_folder(CAMPAIGN, assets={"film.mov": 10}), max_attempts=3)
+    hook = BoxHook()
+    [asset] = hook.list_master_assets(MASTER)
+    box.fault(DOWNLOAD_ROUTE, (500, 502, 503))
+
+    with pytest.raises(TransientError) as raised:
+        list(hook.stream_file(asset.file_id))
+
+    assert str(raised.value) == f"Box answered 503 to the download of file {asset.file_id}"
+    assert box.counters()[DOWNLOAD_ROUTE] == 3
+
+
+def test_a_download_failing_tls_is_tried_once_and_not_transient(start_box, monkeypatch):
+    start_box(campaign_folder(CAMPAIGN, assets={"film.mov": 10}), max_attempts=3)
+    hook = BoxHook()
+    [asset] = hook.list_master_assets(MASTER)
+    # TLS spoken to the sandbox's plain HTTP port fails the handshake.
+    url = hook.client.downloads.get_download_file_url(asset.file_id).replace("http:", "https:")
+    monkeypatch.setattr(hook.client.downloads, "get_download_file_url", lambda file_id: url)
+    handshakes = []
+    connect = HTTPSConnection.connect
+    monkeypatch.setattr(HTTPSConnection, "connect", lambda c: handshakes.append(c) or connect(c))
+
+    with pytest.raises(BoxTLSError) as raised:
+        list(hook.stream_file(asset.file_id))
+
+    assert str(raised.value).startswith(
+        f"TLS with Box failed for the download of file {asset.file_id}: "
+    )
+    assert "/d/1/" not in str(raised.value)
+    assert len(handshakes) == 1
+
+
+def test_a_download_takes_one_slot_of_the_box_rate(start_box, monkeypatch):
+    """The download URL is a Box request; reading it (a pre-signed URL) is not."""
+    start_box(campaign_folder(CAMPAIGN, assets={"film.mov": 10}))
+    slots = []
+    monkeypatch.setattr(SharedRate, "take", lambda rate: slots.append(rate))
+    hook = BoxHook(requests_per_minute=60)
+    [asset] = hook.list_master_assets(MASTER)
+    taken = len(slots)
+
+    assert len(b"".join(hook.stream_file(asset.file_id))) == 10
+    assert len(slots) - taken == 1
 
 
 def test_stream_of_a_missing_file_is_a_folder_error(start_box):

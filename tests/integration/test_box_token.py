@@ -47,6 +47,8 @@ from tests.integration.test_box_hook import jwt_app
 BUNDLE = Path(__file__).parent / "box_token_dags"
 LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 KEY = token_variable("box_default")
+# Tokens made up here, never issued by any Box.
+FAKE, OLD_FAKE, FAKE_OF_THIS_TASK = "a-token", "a-token-of-old", "a-token-of-this-task"
 CAMPAIGN, MASTER = "123", "123-ma"
 FIRST_RUN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 _RUN_SLOTS = itertools.count()
@@ -222,10 +224,10 @@ def test_a_token_of_another_app_subject_or_box_is_not_used(run_tasks, start_box,
     [
         "not json",
         "[]",
-        '{"access_token": "a-token-of-old"}',
+        json.dumps({"access_token": OLD_FAKE}),
         _shared(access_token=None, fingerprint="ours"),
-        _shared(access_token="a-token", fingerprint="ours", expires_at="soon"),
-        json.dumps({"access_token": "a-token", "fingerprint": "ours", "expires_at": 2e9}),
+        _shared(access_token=FAKE, fingerprint="ours", expires_at="soon"),
+        json.dumps({"access_token": FAKE, "fingerprint": "ours", "expires_at": 2e9}),
     ],
 )
 def test_a_variable_holding_no_token_of_ours_is_overwritten(run_tasks, start_box, value):
@@ -314,7 +316,7 @@ class _RefusingSupervisor:
 def test_a_variable_write_refused_in_a_task_keeps_the_token_in_memory(monkeypatch, caplog):
     monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", _RefusingSupervisor(), raising=False)
     storage = SharedTokenStorage("box_default", CLIENT_ID, ENTERPRISE_ID, None, None)
-    token = AccessToken(access_token="a-token-of-this-task", expires_in=3600, token_type="bearer")
+    token = AccessToken(access_token=FAKE_OF_THIS_TASK, expires_in=3600, token_type="bearer")
 
     assert storage.get() is None
     storage.store(token)

@@ -255,7 +255,7 @@ class BoxHook(BaseHook):
             for item in self._folder_items(current_id, label, fields=ASSET_FIELDS):
                 if item.type == "folder":
                     pending.append((item.id, f"{prefix}{item.name}/", "folder"))
-                elif item.type == "file" and not _is_system_file(item.name):
+                elif item.type == "file" and not is_system_file(item.name):
                     changed_at = max(item.created_at, item.modified_at)
                     assets.append(
                         MasterAsset(
@@ -302,30 +302,52 @@ class BoxHook(BaseHook):
     def stream_file(self, file_id: str) -> Iterator[bytes]:
         """The file's content in chunks of DOWNLOAD_CHUNK_SIZE, as it downloads.
 
-        boxsdk asks for the download URL (auth, retries, errors); its own download stream reads
-        1 KiB at a time, so the pre-signed URL is read here. Like the redirect boxsdk would
-        follow, that read is not an API call and takes no slot of the Box rate.
+        boxsdk asks for the download URL (auth, retries, errors), but its download stream reads
+        1 KiB at a time: the URL is read here, retried as a Box request is (not on TLS errors).
         """
+        from urllib3.util import Retry
+
+        settings = self.settings
+        retries = requests.adapters.HTTPAdapter(
+            max_retries=Retry(
+                total=settings["max_attempts"] - 1,
+                other=0,
+                backoff_factor=settings["retry_base_interval"],
+                status_forcelist=[429, *range(500, 600)],
+                raise_on_status=False,
+            )
+        )
         with self.box_errors(
             f"download of file {file_id}",
             not_found=f"File {file_id} not found in Box",
             forbidden=f"No access to file {file_id} in Box",
         ):
             url = self.client.downloads.get_download_file_url(path_segment(file_id, "file"))
-            settings = self.settings
-            try:
-                download = requests.get(
-                    url, stream=True, timeout=settings["timeout"], verify=settings["verify"]
-                )
-            except requests.exceptions.SSLError as error:
-                raise BoxTLSError(f"TLS with Box failed for file {file_id}: {error}") from error
-            with download:
-                # Not raise_for_status: its message would show the pre-signed URL, a credential.
-                if not download.ok:
-                    raise TransientError(
-                        f"Box answered {download.status_code} to the download of file {file_id}"
+            # Pre-signed, not an API call: like the redirect boxsdk would follow, it takes no
+            # slot of the Box rate.
+            with requests.Session() as session:
+                session.mount("https://", retries)
+                session.mount("http://", retries)
+                try:
+                    download = session.get(
+                        url, stream=True, timeout=settings["timeout"], verify=settings["verify"]
                     )
-                yield from download.iter_content(DOWNLOAD_CHUNK_SIZE)
+                except requests.RequestException as error:
+                    # requests' messages show the pre-signed URL, a secret: only the reason here.
+                    reason = getattr(error.args[0], "reason", error) if error.args else error
+                    if isinstance(error, requests.exceptions.SSLError):
+                        raise BoxTLSError(
+                            f"TLS with Box failed for the download of file {file_id}: {reason}"
+                        ) from None
+                    raise TransientError(
+                        f"Box did not answer the download of file {file_id}: {reason}"
+                    ) from None
+                with download:
+                    if not download.ok:
+                        raise TransientError(
+                            f"Box answered {download.status_code} to the download of file {file_id}"
+                        )
+                    yield from download.iter_content(DOWNLOAD_CHUNK_SIZE)
 
     def test_connection(self) -> tuple[bool, str]:
         """Sign in and ask Box who we are."""
@@ -462,5 +484,6 @@ class _PacedSession(requests.Session):
             raise BoxTLSError(f"TLS with Box at {url} failed: {error}") from error
 
 
-def _is_system_file(name: str) -> bool:
+def is_system_file(name: str) -> bool:
+    """A file the uploader's machine leaves behind (.DS_Store, Thumbs.db, ._ forks): no asset."""
     return name.casefold() in SYSTEM_FILES or name.startswith("._")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from box_sdk_gen import BoxAPIError
 from box_sdk_gen.managers.events import GetEventsStreamType
 
+from campaigns.hooks.box import is_system_file
 from campaigns.watch import Change
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ def read_changes(box: BoxHook, position: str) -> ChangeRead:
 
 
 def change_from(event: Mapping[str, Any]) -> Change | None:
-    """The ids an event's source touches; None for an event about no file or folder.
+    """The ids an event's source touches; None for an event about no file or folder, or about
+    a system file (never an asset, so no change to a campaign).
 
     The source is a file or folder (``id``, ``type``, ``parent``, ``path_collection``) or Box's
     event-source shape (``item_id``, ``item_type``, ``parent``).
@@ -68,6 +70,9 @@ def change_from(event: Mapping[str, Any]) -> Change | None:
     item_type = source.get("item_type") or source.get("type")
     item_id = source.get("item_id") or source.get("id")
     if item_type not in ("file", "folder") or not item_id:
+        return None
+    name = source.get("item_name") or source.get("name") or ""
+    if item_type == "file" and is_system_file(name):
         return None
     parent = source.get("parent")
     path = (source.get("path_collection") or {}).get("entries") or ()
