@@ -26,7 +26,7 @@ from campaigns.watch import (
 
 if TYPE_CHECKING:
     from campaigns.hooks.box import BoxHook
-    from campaigns.hooks.retry_state import RetryStateHook
+    from campaigns.hooks.retry_state import RetryStateHook, TrackedCampaign
     from campaigns.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def plan_listing(
     campaigns: list[dict[str, Any]],
     settings: PipelineSettings,
     state: RetryStateHook,
-    tracked: dict[str, Any],
+    tracked: dict[str, TrackedCampaign],
     run_id: str,
     run_at: datetime,
 ) -> Plan:
