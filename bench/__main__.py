@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import signal
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from bench import ROOT, progress, stream
+from bench import ROOT, machine, progress, stream
 from bench.probes import run_probe
 from bench.stack import AirflowStack, RateSampler, Sandboxes, StatementLog, workdir, world
 from campaigns.settings import PipelineSettings
@@ -64,6 +62,7 @@ class Results:
     parse: dict[str, list[float]] = field(default_factory=dict)
     stream: dict[str, Any] = field(default_factory=dict)
     retry_after: dict[str, float] = field(default_factory=dict)
+    economy: str = ""
     seconds: float = 0.0
 
 
@@ -75,13 +74,13 @@ def main() -> None:
         type=int,
         nargs="*",
         default=[10],
-        help="sizes also run with the default settings (one task instance per campaign)",
+        help="sizes also run with the default settings (first and steady poll, then the loop)",
     )
     parser.add_argument(
         "--first-max",
         type=int,
         default=10,
-        help="largest size polled from scratch; beyond it only a steady poll, cache seeded",
+        help="largest tuned size polled from scratch; beyond it only a steady poll, cache seeded",
     )
     parser.add_argument("--campaigns-per-task", type=int, default=250)
     parser.add_argument("--box-concurrency", type=int, default=8)
@@ -89,9 +88,20 @@ def main() -> None:
     parser.add_argument("--loop-max", type=int, default=1000, help="largest size for the loop")
     parser.add_argument("--parse-repeats", type=int, default=5)
     parser.add_argument("--stream-mib", type=int, default=1024)
+    parser.add_argument(
+        "--economy-sizes",
+        type=int,
+        nargs="*",
+        default=[200, 1000, 5000],
+        help="sizes of the Box calls per month section (none: left out)",
+    )
+    parser.add_argument("--economy-only", action="store_true", help="only Box calls per month")
     args = parser.parse_args()
     # A SIGTERM unwinds like Ctrl-C, so Airflow stops and the databases are dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.economy_only:
+        print(economy(args.economy_sizes))
+        return
     started = time.monotonic()
     results = Results(
         settings={
@@ -112,28 +122,32 @@ def main() -> None:
         results.parse = parse_times(stack.env, args.parse_repeats)
         progress(f"streaming import of {args.stream_mib} MiB")
         results.stream = stream.measure(work, stack.env, args.stream_mib * 2**20)
+        if args.economy_sizes:
+            results.economy = economy(args.economy_sizes)
         try:
             stack.start()
-            for size in args.default_sizes:
-                sandboxes.start(world(f"d{size}", size))
-                results.polls.append(poll(stack, sandboxes, statements, size, "default", {}))
-            for size in args.sizes:
-                prefix = f"t{size}"
-                sandboxes.start(world(prefix, size))
-                runs = ["first", "steady"]
-                if size > args.first_max:
-                    # Its first poll would take too long: cache the folder ids as one would.
-                    run_probe("seed", prefix, str(size), env=stack.env)
-                    runs = ["steady"]
-                for run in runs:
-                    results.polls.append(
-                        poll(stack, sandboxes, statements, size, "tuned", tuned, run)
-                    )
-                if size <= args.loop_max:
-                    progress(f"sequential loop over {size} campaigns")
-                    sandboxes.reset_counters()
-                    loop = run_probe("loop", env=stack.env)
-                    results.polls[-1].loop_seconds = loop["seconds"]
+            scenarios = (
+                ("default", "d", args.default_sizes, {}),
+                ("tuned", "t", args.sizes, tuned),
+            )
+            for setting, letter, sizes, conf in scenarios:
+                for size in sizes:
+                    prefix = f"{letter}{size}"
+                    sandboxes.start(world(prefix, size))
+                    runs = ["first", "steady"]
+                    if setting == "tuned" and size > args.first_max:
+                        # Its first poll would take too long: cache the folder ids as one would.
+                        run_probe("seed", prefix, str(size), env=stack.env)
+                        runs = ["steady"]
+                    for run in runs:
+                        results.polls.append(
+                            poll(stack, sandboxes, statements, size, setting, conf, run)
+                        )
+                    if size <= args.loop_max:
+                        progress(f"sequential loop over {size} campaigns")
+                        sandboxes.reset_counters()
+                        loop = run_probe("loop", env=stack.env)
+                        results.polls[-1].loop_seconds = loop["seconds"]
             progress("Retry-After probe")
             sandboxes.start(world("r", 1))
             sandboxes.control("box", "POST", "latency", json={"ms": 0})
@@ -185,6 +199,14 @@ def poll(
         f"instances, {measured.box_requests} Box and {measured.dam_requests} DAM requests"
     )
     return measured
+
+
+def economy(sizes: list[int]) -> str:
+    """Box calls per month (`python -m bench.economy`), in a process of its own: its table."""
+    progress(f"Box calls per month at {', '.join(f'{n:,}' for n in sizes)} campaigns")
+    command = [sys.executable, "-m", "bench.economy", "--sizes", *map(str, sizes)]
+    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True)
+    return done.stdout.strip()
 
 
 def parse_times(env: dict[str, str], repeats: int) -> dict[str, list[float]]:
@@ -254,6 +276,7 @@ def render(results: Results, args: argparse.Namespace) -> str:
         "",
         *stream_table(results.stream, args.stream_mib),
         "",
+        *([f"6\\. {results.economy}", ""] if results.economy else []),
         *goals(results),
     ]
     return "\n".join(lines)
@@ -262,12 +285,28 @@ def render(results: Results, args: argparse.Namespace) -> str:
 def goals(results: Results) -> list[str]:
     """Each goal of the issue against what this run measured."""
     steady = {p.campaigns: p for p in results.polls if p.setting == "tuned" and p.run != "first"}
-    lines = ["Goals (tuned settings, steady polls):", ""]
+    default = {p.campaigns: p for p in results.polls if p.setting == "default" and p.run != "first"}
+    lines = ["Goals (steady polls; default settings, then tuned):", ""]
 
     def goal(text: str, met: bool | None, measured: str) -> None:
         verdict = "not measured" if met is None else ("met" if met else "**missed**")
         lines.append(f"- {text}: {verdict} ({measured})")
 
+    if 1000 in default:
+        p = default[1000]
+        goal(
+            f"default settings, 1,000 campaigns: steady poll < half the cadence "
+            f"({CADENCE_SECONDS // 2} s)",
+            p.state == "success" and p.seconds < CADENCE_SECONDS / 2,
+            f"{p.state} in {p.seconds:.1f} s, {p.seconds / CADENCE_SECONDS:.2f} of the cadence",
+        )
+    if 200 in default and default[200].loop_seconds:
+        p = default[200]
+        goal(
+            "default settings, 200 campaigns: steady poll no slower than the sequential loop",
+            p.state == "success" and p.seconds <= p.loop_seconds,
+            f"{p.seconds:.1f} s against {p.loop_seconds:.1f} s, {p.seconds / p.loop_seconds:.2f}",
+        )
     at_1000 = steady.get(1000)
     if at_1000:
         cadence = at_1000.seconds / CADENCE_SECONDS
@@ -371,24 +410,6 @@ def stream_table(result: dict[str, Any], size_mib: int) -> list[str]:
             f"| {r['max_rss_kib'] / 1024:.0f} | {growth:.0f} | {plain / r['seconds']:.2f} |"
         )
     return lines
-
-
-def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    memory_kib = next(
-        int(line.split()[1])
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
-    )
-    memory = f"{memory_kib / 2**20:.0f} GiB RAM"
-    return f"{os.cpu_count()} × {model}, {memory}, Python {platform.python_version()}"
 
 
 if __name__ == "__main__":

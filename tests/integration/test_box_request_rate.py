@@ -87,3 +87,32 @@ def test_a_hook_with_a_ceiling_takes_its_slots_from_the_tracking_database(
         "SELECT next_at FROM box_request_slots WHERE rate_key = 'box_default'"
     )
     assert before is None or after > before[0]
+
+
+def test_slots_are_taken_a_second_s_worth_at_a_time(tracking_db_url):
+    from campaigns.hooks.retry_state import RetryStateHook
+
+    key = f"rate-{uuid.uuid4().hex[:8]}"
+    rate = SharedRate(key, 600)  # ten a second: one block
+    try:
+        slots = [rate.take() for _ in range(10)]
+    finally:
+        rate.close()
+    (next_at,) = RetryStateHook().get_first(
+        "SELECT next_at FROM box_request_slots WHERE rate_key = %s", parameters=(key,)
+    )
+    # One statement took all ten: the database's next slot is the block's end.
+    assert next_at == slots[0] + timedelta(seconds=1)
+    assert slots[-1] == slots[0] + timedelta(milliseconds=900)
+
+
+def test_slots_left_behind_are_not_spent_in_a_burst(tracking_db_url):
+    """Idle past a few slots of its block, a taker skips them instead of sending at once."""
+    rate = SharedRate(f"rate-{uuid.uuid4().hex[:8]}", 600)
+    try:
+        first = rate.take()
+        time.sleep(0.35)
+        later = rate.take()
+    finally:
+        rate.close()
+    assert later - first >= timedelta(milliseconds=200)
