@@ -56,10 +56,11 @@ class Sandbox:
     def __init__(self, server: Any):
         self.server = server
         self.url = server.url
-        self.http = requests.Session()
 
     def control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, f"{self.url}/_sandbox/{path}", timeout=10, **kwargs)
+        # A connection of its own each time: one kept from before a DAG run of some seconds may be
+        # closed by the server (its keep-alive ends) just as the next request goes out.
+        response = requests.request(method, f"{self.url}/_sandbox/{path}", timeout=10, **kwargs)
         response.raise_for_status()
         return response.json() if response.content else None
 
