@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import statistics
 import subprocess
@@ -14,7 +15,15 @@ from typing import Any
 
 from bench import ROOT, machine, progress, stream
 from bench.probes import run_probe
-from bench.stack import AirflowStack, RateSampler, Sandboxes, StatementLog, workdir, world
+from bench.stack import (
+    AirflowStack,
+    RateSampler,
+    Sandboxes,
+    StatementLog,
+    campaign_ids,
+    workdir,
+    world,
+)
 from campaigns.settings import PipelineSettings
 from stack.postgres import pg_url, throwaway_database
 
@@ -22,6 +31,9 @@ CADENCE_SECONDS = 180
 BOX_RATE_LIMIT = 900
 DAM_PAGE_SIZE = 100
 RUN_TIMEOUT = 900
+# `--changing-sizes`: the share of the folders changed between the first and the steady poll.
+CHANGING = 0.05
+CHANGING_SETTING = f"default, {CHANGING * 100:g} % changing"
 
 
 @dataclass
@@ -40,6 +52,7 @@ class Poll:
     statements: int | None
     busiest_box_minute: int
     loop_seconds: float | None = None
+    changed: int | None = None  # folders changed before the run (`--changing-sizes`)
 
     @property
     def box_requests(self) -> int:
@@ -95,6 +108,14 @@ def main() -> None:
         default=[200, 1000, 5000],
         help="sizes of the Box calls per month section (none: left out)",
     )
+    parser.add_argument(
+        "--changing-sizes",
+        type=int,
+        nargs="*",
+        default=[],
+        help=f"sizes run with the default settings: a first poll (folder ids seeded), then "
+        f"{CHANGING:.0%} of the folders changed and a steady poll (default: none)",
+    )
     parser.add_argument("--economy-only", action="store_true", help="only Box calls per month")
     args = parser.parse_args()
     # A SIGTERM unwinds like Ctrl-C, so Airflow stops and the databases are dropped.
@@ -148,6 +169,8 @@ def main() -> None:
                         sandboxes.reset_counters()
                         loop = run_probe("loop", env=stack.env)
                         results.polls[-1].loop_seconds = loop["seconds"]
+            for size in args.changing_sizes:
+                results.polls += changing(stack, sandboxes, statements, size)
             progress("Retry-After probe")
             sandboxes.start(world("r", 1))
             sandboxes.control("box", "POST", "latency", json={"ms": 0})
@@ -174,7 +197,7 @@ def poll(
     run: str = "first",
 ) -> Poll:
     """Trigger one run of the DAG and measure it."""
-    run_id = f"bench_{setting}_{size}_{run}"
+    run_id = re.sub(r"[^A-Za-z0-9_]+", "_", f"bench_{setting}_{size}_{run}")
     progress(f"{setting} run over {size} campaigns ({run} poll)")
     sandboxes.reset_counters()
     statements.mark()
@@ -199,6 +222,27 @@ def poll(
         f"instances, {measured.box_requests} Box and {measured.dam_requests} DAM requests"
     )
     return measured
+
+
+def changing(
+    stack: AirflowStack, sandboxes: Sandboxes, statements: StatementLog, size: int
+) -> list[Poll]:
+    """Default settings over `size` campaigns: a first poll, which lists every campaign (the
+    folder ids seeded, as a first poll leaves them: one listing each), then CHANGING of the
+    folders changed as `bench.economy` changes them, and the steady poll after it."""
+    # Here, not at the top: it imports the pipeline's stages, which the other sections do without.
+    from bench.economy import FolderChanges
+
+    prefix = f"c{size}"
+    sandboxes.start(world(prefix, size))
+    run_probe("seed", prefix, str(size), env=stack.env)
+    first = poll(stack, sandboxes, statements, size, CHANGING_SETTING, {}, "first")
+    changes = FolderChanges(sandboxes, campaign_ids(prefix, size), seed=size)
+    progress(f"changing {CHANGING:.0%} of the {size:,} campaigns' folders")
+    changed = changes.make(CHANGING)
+    steady = poll(stack, sandboxes, statements, size, CHANGING_SETTING, {}, "steady")
+    steady.changed = changed
+    return [first, steady]
 
 
 def economy(sizes: list[int]) -> str:
@@ -300,6 +344,16 @@ def goals(results: Results) -> list[str]:
             p.state == "success" and p.seconds < CADENCE_SECONDS / 2,
             f"{p.state} in {p.seconds:.1f} s, {p.seconds / CADENCE_SECONDS:.2f} of the cadence",
         )
+    for p in results.polls:
+        if p.setting == CHANGING_SETTING and p.run == "steady":
+            goal(
+                f"{p.campaigns:,} campaigns, {CHANGING * 100:g} % of folders changing per poll, "
+                f"default settings: steady poll under half the cadence ({CADENCE_SECONDS // 2} s)",
+                p.state == "success" and p.seconds < CADENCE_SECONDS / 2,
+                f"{p.state} in {p.seconds:.1f} s, {p.seconds / CADENCE_SECONDS:.2f} of the "
+                f"cadence; {p.changed:,} folders changed, {p.box_requests:,} Box requests, "
+                f"{p.task_instances:,} task instances",
+            )
     if 200 in default and default[200].loop_seconds:
         p = default[200]
         goal(
