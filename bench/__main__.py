@@ -19,6 +19,7 @@ from bench.stack import (
     AirflowStack,
     RateSampler,
     Sandboxes,
+    Stage,
     StatementLog,
     campaign_ids,
     workdir,
@@ -53,6 +54,7 @@ class Poll:
     busiest_box_minute: int
     loop_seconds: float | None = None
     changed: int | None = None  # folders changed before the run (`--changing-sizes`)
+    stages: list[Stage] = field(default_factory=list)
 
     @property
     def box_requests(self) -> int:
@@ -216,11 +218,13 @@ def poll(
         dam=sandboxes.counters("dam"),
         statements=statements.count(),
         busiest_box_minute=sampler.busiest_minute(),
+        stages=finished["stages"],
     )
     progress(
         f"  {measured.state} in {measured.seconds:.1f} s, {measured.task_instances} task "
         f"instances, {measured.box_requests} Box and {measured.dam_requests} DAM requests"
     )
+    progress("  " + "; ".join(map(str, measured.stages)))
     return measured
 
 
@@ -284,6 +288,16 @@ def render(results: Results, args: argparse.Namespace) -> str:
             f"| {p.campaigns:,} | {p.setting} | {p.run} | {p.state} | {p.task_instances:,} "
             f"| {p.seconds:.1f} | {p.seconds / CADENCE_SECONDS:.2f} | {loop} | {ratio} |"
         )
+    lines += [
+        "",
+        "Where each poll's time went: per task, its instances, the first start and the last end "
+        "in seconds after the run was queued, and the instances' own seconds added up (busy).",
+        "",
+        *(
+            f"- {p.campaigns:,} {p.setting} {p.run}: " + "; ".join(map(str, p.stages))
+            for p in results.polls
+        ),
+    ]
     lines += [
         "",
         "2\\. API economy per poll (requests counted by the sandboxes, statements by "

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -243,8 +244,23 @@ class AirflowStack(AirflowCluster):
                 DAG_ID,
                 run_id,
             )
+            stages = self._query(
+                "SELECT t.task_id, count(*),"
+                " EXTRACT(EPOCH FROM min(t.start_date) - r.queued_at),"
+                " EXTRACT(EPOCH FROM max(t.end_date) - r.queued_at),"
+                " coalesce(sum(t.duration), 0)"
+                " FROM task_instance t JOIN dag_run r USING (dag_id, run_id)"
+                " WHERE t.dag_id = %s AND t.run_id = %s AND t.start_date IS NOT NULL"
+                " GROUP BY t.task_id, r.queued_at ORDER BY 3",
+                DAG_ID,
+                run_id,
+            )
             return {
                 "state": state,
+                "stages": [
+                    Stage(task, count, float(start), float(end), float(busy))
+                    for task, count, start, end, busy in stages
+                ],
                 "seconds": float(wall),
                 "running_seconds": float(running),
                 "task_instances": sum(n for _, _, n in instances),
@@ -252,6 +268,24 @@ class AirflowStack(AirflowCluster):
             }
 
         return self.wait_for(finished, f"run {run_id} to finish", timeout)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One task of a run: its instances, first start and last end (seconds after the run was
+    queued) and the instances' seconds added up."""
+
+    task_id: str
+    instances: int
+    start: float
+    end: float
+    busy: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.task_id} x{self.instances} {self.start:.1f}-{self.end:.1f} s "
+            f"(busy {self.busy:.1f} s)"
+        )
 
 
 @contextmanager

@@ -124,7 +124,11 @@ def _reset_task(streams: list[float]):
     RetryStateHook().upsert_campaigns([campaign])
     found = BoxHook().check_campaign_folder(BOX_FOLDER_ID)
     campaign["assets"] = [asdict(asset) for asset in found.assets]
-    operator = ResetCampaignOperator(task_id="reset", campaigns=[campaign])
+    operator = ResetCampaignOperator(
+        task_id="reset",
+        batch={"key": "reset 0", "label": campaign["number"], "campaigns": {CAMPAIGN_ID: "-"}},
+        batches_from="decide",
+    )
     import_asset = DamHook.import_asset
 
     def timed_import(*args: Any, **kwargs: Any) -> Any:
@@ -135,7 +139,17 @@ def _reset_task(streams: list[float]):
             streams.append(time.perf_counter() - started)
 
     DamHook.import_asset = timed_import
-    return lambda: operator.execute({"params": {}})
+    return lambda: operator.execute({"params": {}, "ti": _Decided([campaign])})
+
+
+class _Decided:
+    """The task instance's XComs as the operator reads them: decide's one batch."""
+
+    def __init__(self, batch: list[dict[str, Any]]):
+        self.batch = batch
+
+    def xcom_pull(self, task_ids: str, key: str) -> list[dict[str, Any]]:
+        return self.batch
 
 
 def _plain_copy(box_url: str, dam_url: str):

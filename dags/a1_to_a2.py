@@ -204,35 +204,36 @@ def a1_to_a2():
     def select(fetched: dict, params=None, run_id=None, dag_run=None, ti=None) -> list:
         """Leave out failed and backing-off campaigns, pick those to list in Box, apply the cap;
         batches to check (XCom ``watch``: the campaigns decided unchanged, the feed's read)."""
-        from campaigns.stages import run_settings, select_campaigns
+        from campaigns.stages import refer, run_settings, select_campaigns
 
         settings = run_settings(params)
         to_check, watch = select_campaigns(
             fetched["campaigns"], settings, run_id, dag_run.run_after
         )
         ti.xcom_push(key="watch", value=watch)
-        return to_check
+        return refer("to check", to_check, ti.xcom_push)
 
     @task(
         map_index_template="{{ campaigns_in_batch }}", max_active_tis_per_dagrun=BOX_TASKS_AT_ONCE
     )
-    def check(batch: list, params=None, dag_run=None) -> list:
+    def check(batch: dict, params=None, dag_run=None, ti=None) -> list:
         """Look at the Master Assets folder of this batch's campaigns in Box, as of the run."""
         from airflow.sdk import get_current_context
 
-        from campaigns.operators.actions import batch_label
-        from campaigns.stages import check_campaigns, run_settings
+        from campaigns.stages import check_campaigns, pull_batch, run_settings
 
-        get_current_context()["campaigns_in_batch"] = batch_label(batch)
-        return check_campaigns(batch, run_settings(params), dag_run.run_after)
+        get_current_context()["campaigns_in_batch"] = batch["label"]
+        campaigns = pull_batch(batch, "select", ti)
+        return check_campaigns(campaigns, run_settings(params), dag_run.run_after)
 
     @task(trigger_rule="all_done_min_one_success", multiple_outputs=False)
-    def decide(checked: list, watch: dict, run_id=None, params=None, dag_run=None) -> dict:
+    def decide(checked: list, watch: dict, run_id=None, params=None, dag_run=None, ti=None) -> dict:
         """Record each campaign's poll once and group the campaigns by action."""
-        from campaigns.stages import decide_actions, run_settings
+        from campaigns.stages import decide_actions, refer, run_settings
 
         results = [campaign for batch in checked if batch for campaign in batch]
-        return decide_actions(results, watch, run_id, run_settings(params), dag_run.run_after)
+        decided = decide_actions(results, watch, run_id, run_settings(params), dag_run.run_after)
+        return {action: refer(action, batches, ti.xcom_push) for action, batches in decided.items()}
 
     @task(trigger_rule="all_done")
     def report(selected: list | None, decided: dict | None) -> dict:
@@ -249,11 +250,13 @@ def a1_to_a2():
 
         @task(task_id=f"to_{action}")
         def campaigns_for(decisions: dict, action: str = action) -> list:
-            """The batches of campaigns the decision sent to this action."""
+            """The batches of campaigns the decision sent to this action (references)."""
             return decisions[action]
 
         limits = {"max_active_tis_per_dagrun": BOX_TASKS_AT_ONCE} if action == "reset" else {}
-        operator.partial(task_id=action, **limits).expand(campaigns=campaigns_for(decided))
+        operator.partial(task_id=action, batches_from="decide", **limits).expand(
+            batch=campaigns_for(decided)
+        )
 
 
 a1_to_a2()

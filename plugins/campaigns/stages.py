@@ -284,17 +284,24 @@ def decide_actions(
 
 
 def poll_report(
-    selected: list[list[dict[str, Any]]], decided: dict[str, list[list[dict[str, Any]]]]
+    selected: list[dict[str, Any]], decided: dict[str, list[dict[str, Any]]]
 ) -> dict[str, int]:
-    """Campaigns per action; raises when a selected campaign got no decision (Box unreachable)."""
+    """Campaigns per action; raises when a selected campaign got no decision (Box unreachable).
+
+    Both are batch references (``refer``): select's to check, decide's per action.
+    """
     counts = {
-        action: sum(map(len, decided.get(action, []))) for action in (a.value for a in Action)
+        action: sum(len(ref["campaigns"]) for ref in decided.get(action, []))
+        for action in (a.value for a in Action)
     }
     handled = {
-        c["campaign_id"] for batches_ in decided.values() for batch in batches_ for c in batch
+        campaign for refs in decided.values() for ref in refs for campaign in ref["campaigns"]
     }
     unchecked = sorted(
-        c["number"] for batch in selected for c in batch if c["campaign_id"] not in handled
+        number
+        for ref in selected
+        for campaign, number in ref["campaigns"].items()
+        if campaign not in handled
     )
     log.info("This poll: %s", ", ".join(f"{action} {n}" for action, n in counts.items()))
     if unchecked:
@@ -310,6 +317,51 @@ def poll_report(
 def batches(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
     """Consecutive slices of ``size`` items."""
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def refer(name: str, batches_: list[list[dict[str, Any]]], push: Any) -> list[dict[str, Any]]:
+    """Each non-empty batch pushed as an XCom of its own (key ``<name> <n>``); what a mapped
+    instance is given instead: that key, its grid label and its campaigns (id: number).
+
+    An instance expanded over a plain task's list pulls the whole list: 32 instances over 5,000
+    campaigns would each read them all, so each reads only its own batch (``pull_batch``).
+    """
+    refs = []
+    for index, batch in enumerate(batches_):
+        key = f"{name} {index}" if batch else None
+        if key:
+            push(key=key, value=batch)
+        refs.append(
+            {
+                "key": key,
+                "label": batch_label(batch),
+                "campaigns": {c["campaign_id"]: c["number"] for c in batch},
+            }
+        )
+    return refs
+
+
+def pull_batch(ref: dict[str, Any], task_id: str, ti: Any) -> list[dict[str, Any]]:
+    """The batch ``ref`` names, from ``task_id``'s XComs of this run."""
+    if ref["key"] is None:
+        return []
+    batch = ti.xcom_pull(task_ids=task_id, key=ref["key"])
+    if batch is None:
+        from campaigns.errors import NotRetryable
+
+        raise NotRetryable(
+            f"the batch {ref['key']!r} ({ref['label']}) is not among the XComs of {task_id!r} "
+            f"in this run: clear {task_id!r} and the tasks after it"
+        )
+    return batch
+
+
+def batch_label(campaigns: list[dict[str, Any]]) -> str:
+    """How a mapped instance is named in the grid: its campaign, or its first and how many more."""
+    if not campaigns:
+        return "no campaigns"
+    first = f"{campaigns[0]['number']} {campaigns[0]['name']}"[:80]
+    return first if len(campaigns) == 1 else f"{first} (+{len(campaigns) - 1} more)"
 
 
 def _polled_at_key(polled_at: Any) -> tuple[int, Any]:

@@ -223,9 +223,9 @@ def reset_importing_on(
     for ti in instances(tis, run_id, task_id="reset", state=["running"]):
         if ti.hostname != worker:
             continue
-        batches = xcoms.get_xcom_entry(DAG_ID, "to_reset", run_id, "return_value", -1)
-        batch = batches.actual_instance.value[ti.map_index]
-        if any(sandboxes.dam_campaign(c["campaign_id"])["imported"] for c in batch):
+        refs = xcoms.get_xcom_entry(DAG_ID, "to_reset", run_id, "return_value", -1)
+        batch = refs.actual_instance.value[ti.map_index]["campaigns"]
+        if any(sandboxes.dam_campaign(campaign)["imported"] for campaign in batch):
             return ti
     return None
 

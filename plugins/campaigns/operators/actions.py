@@ -15,22 +15,25 @@ from airflow.sdk import BaseOperator
 from campaigns import notify
 from campaigns.rules import Outcome
 from campaigns.settings import PipelineSettings
-from campaigns.stages import run_settings
+from campaigns.stages import pull_batch, run_settings
 
 
 class CampaignActionOperator(BaseOperator):
-    """Base of the five actions: runs ``act`` for each campaign of its batch."""
+    """Base of the five actions: runs ``act`` for each campaign of its batch, which it reads from
+    the XComs of ``batches_from`` by the reference it is given (``campaigns.stages.refer``)."""
 
-    template_fields: Sequence[str] = ("campaigns",)
+    template_fields: Sequence[str] = ("batch",)
     ui_color = "#e8f1fb"
 
-    def __init__(self, *, campaigns: list[dict[str, Any]], **kwargs: Any):
+    def __init__(self, *, batch: dict[str, Any], batches_from: str, **kwargs: Any):
         kwargs.setdefault("map_index_template", "{{ campaigns_in_batch }}")
         super().__init__(**kwargs)
-        self.campaigns = campaigns
+        self.batch = batch
+        self.batches_from = batches_from
 
     def execute(self, context: Any) -> list[str]:
-        context["campaigns_in_batch"] = batch_label(self.campaigns)
+        context["campaigns_in_batch"] = self.batch["label"]
+        self.campaigns = pull_batch(self.batch, self.batches_from, context["ti"])
         for campaign in self.campaigns:
             self.act(campaign, context)
         return [campaign["campaign_id"] for campaign in self.campaigns]
@@ -177,14 +180,6 @@ ACTION_OPERATORS: dict[str, type[CampaignActionOperator]] = {
     "fail": FailCampaignOperator,
     "reset": ResetCampaignOperator,
 }
-
-
-def batch_label(campaigns: list[dict[str, Any]]) -> str:
-    """How a mapped instance is named in the grid: its campaign, or its first and how many more."""
-    if not campaigns:
-        return "no campaigns"
-    first = f"{campaigns[0]['number']} {campaigns[0]['name']}"[:80]
-    return first if len(campaigns) == 1 else f"{first} (+{len(campaigns) - 1} more)"
 
 
 def run_url(context: Any) -> str:
