@@ -43,7 +43,8 @@ class Metric:
         return f"{PREFIX}.{self.name}"
 
     def send(self, value: float = 1, **tags: str) -> None:
-        """Add ``value`` to the counter, or set the gauge; a failure is logged, never raised."""
+        """Add ``value`` to the counter, or set the gauge; a failure to send is logged, never
+        raised (tags other than the declared ones are a bug: ValueError)."""
         if set(tags) != set(self.tags):
             raise ValueError(f"metric {self.stat} takes the tags {self.tags}, not {tuple(tags)}")
         with never_failing():
