@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from campaigns import metrics
 from campaigns.errors import CampaignLocked, FolderError
 from campaigns.settle import is_ready_marker
 from campaigns.stages import PROMOTED_STATUS, WAITING_STATUS
@@ -110,7 +111,7 @@ class Promotion:
                 content = self.box.stream_file(asset["file_id"])
                 taken = dam.import_asset(campaign_id, name, content, size=asset["size"])
                 job_id, asset_id = taken.job_id, taken.asset_id
-            state.record_imported_asset(
+            if state.record_imported_asset(
                 campaign_id,
                 asset["file_id"],
                 asset["sha1"],
@@ -118,7 +119,9 @@ class Promotion:
                 asset["size"],
                 dam_asset_id=asset_id,
                 dam_job_id=job_id,
-            )
+            ):
+                metrics.ASSETS_IMPORTED.send()
+                metrics.BYTES_IMPORTED.send(asset["size"])
             self.log.info(
                 "%s: %s imported as %r (%d bytes)",
                 campaign["number"],
@@ -141,7 +144,8 @@ class Promotion:
                 campaign["name"],
             )
             return Result.WAITING_FOR_LOCK
-        self.state.mark_promoted(campaign_id, PROMOTED_STATUS)
+        if self.state.mark_promoted(campaign_id, PROMOTED_STATUS):
+            metrics.PROMOTIONS.send()
         self.log.info("%s %s moved to %s", campaign["number"], campaign["name"], PROMOTED_STATUS)
         return Result.PROMOTED
 

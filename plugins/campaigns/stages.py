@@ -228,7 +228,8 @@ def decide_actions(
     settings: PipelineSettings,
     run_at: datetime,
 ) -> dict[str, list[list[dict[str, Any]]]]:
-    """Record each campaign's poll of this run once and group the campaigns by action.
+    """Record each campaign's poll of this run once, group the campaigns by action and set the
+    campaign state gauges (``campaigns.metrics``).
 
     ``watch`` is select's: the campaigns decided without a listing (unchanged) join those
     checked, and the run's read of Box's change feed advances once every listing is in.
@@ -236,6 +237,7 @@ def decide_actions(
     """
     from campaigns.box_watch import unchanged_check, watch_record
     from campaigns.hooks.retry_state import RetryStateHook
+    from campaigns.metrics import send_campaign_gauges
 
     state = RetryStateHook()
     record = watch_record(checked, watch["listed"], run_id, watch["stream_key"], state)
@@ -277,6 +279,7 @@ def decide_actions(
             }
         )
     log.info("Actions: %s", ", ".join(f"{a} {len(c)}" for a, c in by_action.items()))
+    send_campaign_gauges(state, WAITING_STATUS)
     return {
         action: batches(campaigns, settings.batch_size(len(campaigns)))
         for action, campaigns in by_action.items()

@@ -269,14 +269,14 @@ def test_a_reset_decision_keeps_the_counters_until_the_promotion_clears_them(hoo
     assert decided.state == RetryState(poll_count=4, warning_sent=True)
     assert (decided.status, decided.warning_sent_at is not None) == ("A1", True)
 
-    hook.mark_promoted(cid)
+    assert hook.mark_promoted(cid) is True
     promoted = hook.get_a1_retry_status(cid)
     assert promoted.state == reset_state(decided.state) == RetryState(episode=2)
     assert promoted.status == "A2"
     assert promoted.promoted_to_a2_at is not None
     assert (promoted.last_polled_at, promoted.warning_sent_at) == (None, None)
     # A cleared reset task stamps again: the promotion it repeats stands, no second episode.
-    hook.mark_promoted(cid)
+    assert hook.mark_promoted(cid) is False
     assert hook.get_a1_retry_status(cid) == promoted
 
 

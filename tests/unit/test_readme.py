@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from campaigns import metrics
 from campaigns.connection_fields import BOX, DAM
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-@pytest.mark.parametrize(("marker", "declared"), [("dam-extras", DAM), ("box-extras", BOX)])
-def test_the_readme_extras_table_is_the_declaration_s(marker, declared):
+@pytest.mark.parametrize(
+    ("marker", "declared"), [("dam-extras", DAM), ("box-extras", BOX), ("metrics", metrics)]
+)
+def test_the_readme_table_is_the_declaration_s(marker, declared):
     found = re.search(
         rf"<!-- {marker}: [^>]*-->\n(.*?)\n<!-- /{marker} -->", README.read_text(), re.DOTALL
     )

@@ -29,6 +29,7 @@ from box_sdk_gen import (
     TimeoutConfig,
 )
 
+from campaigns import metrics
 from campaigns.connection_fields import BOX, ConnectionSettingError
 from campaigns.errors import FolderError, NotRetryable, TransientError
 from campaigns.hooks.box_rate import SharedRate
@@ -475,6 +476,7 @@ class _PacedSession(requests.Session):
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         if self._rate is not None:
             self._rate.take()
+        metrics.BOX_CALLS.send()
         # Given per request: a session's own `verify` loses to REQUESTS_CA_BUNDLE.
         kwargs.setdefault("verify", self.verify)
         try:

@@ -177,6 +177,12 @@ class RetryStateHook(PostgresHook):
         """One campaign's retry state, or None if it was never seen."""
         return self.get_campaigns([campaign_id]).get(campaign_id)
 
+    def campaign_gauges(self, status: str) -> dict[str, int]:
+        """The campaigns at ``status`` per state the metrics gauge, and the oldest one's age."""
+        with self._cursor() as cursor:
+            cursor.execute(sql.load("retry_state/campaign_gauges"), {"status": status})
+            return cursor.fetchone()
+
     def cache_master_assets_folders(self, folder_ids: Mapping[str, str]) -> None:
         """Remember each campaign's Master Assets folder id, so later polls list it directly."""
         if not folder_ids:
@@ -343,16 +349,18 @@ class RetryStateHook(PostgresHook):
             reset = _reset(cursor, ids, all_failed)
             return reset, _record(cursor, operation, reset)
 
-    def mark_promoted(self, campaign_id: str, status: str = "A2") -> None:
+    def mark_promoted(self, campaign_id: str, status: str = "A2") -> bool:
         """Stamp the campaign's move to A2 and end its episode as a reset does, in one transaction.
 
-        A repeated stamp (a cleared reset task) changes nothing.
+        A repeated stamp (a cleared reset task) changes nothing: False.
         """
         with self._cursor() as cursor:
             params = {"campaign_id": campaign_id, "status": status}
             cursor.execute(sql.load("retry_state/mark_promoted"), params)
-            if cursor.fetchone() is not None:
-                _reset(cursor, [campaign_id], all_failed=False)
+            if cursor.fetchone() is None:
+                return False
+            _reset(cursor, [campaign_id], all_failed=False)
+            return True
 
     def mark_waiting_for_dam_lock(self, campaign_id: str) -> None:
         """Note that someone's lock on the campaign's DAM folder keeps it at A1 (since: the first

@@ -12,7 +12,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from campaigns import notify
+from campaigns import metrics, notify
 from campaigns.rules import Outcome
 from campaigns.settings import PipelineSettings
 from campaigns.stages import pull_batch, run_settings
@@ -114,6 +114,8 @@ class _EmailingOperator(CampaignActionOperator):
             attempt=campaign["attempt"] or 0,
             send=lambda _claim: notify.send_email(email, settings.recipients, settings.sender),
         )
+        if sent:
+            metrics.EMAILS_SENT.send(kind=kind)
         self.log.info(
             "%s: %s %r",
             campaign["number"],

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from campaigns import metrics
 from campaigns.errors import FolderError, NotRetryable, StatusChangeRefused, TransientError
 from campaigns.hooks.dam.settings import DamSettings
 
@@ -94,6 +95,7 @@ class DamTransport:
         attempt = 0
         while True:
             attempt += 1
+            metrics.DAM_CALLS.send()
             try:
                 response = self.session.request(
                     method,
