@@ -35,7 +35,7 @@ it; an action no campaign took shows as skipped.
 **Clearing tasks is safe**: a poll is counted once per campaign and run, each email is sent
 once (notification ledger), each asset imported once (asset ledger).
 A Box or DAM outage fails the task for a retry and never counts against a campaign.
-A run still going after `poll_deadline_minutes` (15) emails the recipients once.
+A run still going after `poll_deadline_minutes` emails the recipients once.
 
 Settings: the Variable `a1_to_a2_settings` (JSON), overridden per run by this form's params.
 Reset a permanently failed campaign with the DAG `a1_campaign_admin`.
@@ -68,8 +68,8 @@ POLL_DEADLINE = DeadlineAlert(
     name="poll overdue",
 )
 # `airflow dags test` (dag.test()) of Airflow 3.3.2 cannot finish a successful run of a DAG with a
-# deadline alert (DagRun.update_state looks the alert up by its serialized form instead of its id),
-# and handles no deadlines anyway: bin/demo --quick turns the alert off for it.
+# deadline alert (apache/airflow#73428) and handles no deadlines anyway: bin/demo --quick turns
+# the alert off for it.
 WITH_POLL_DEADLINE = os.environ.get("A1_TO_A2_POLL_DEADLINE_ALERT") != "off"
 
 
