@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import DeadlineAlert, Param, SyncCallback, dag, task
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 
 from campaigns.operators.actions import ACTION_OPERATORS
-from campaigns.rules import EMPTY_BACKOFF_MAX_POLLS, POLL_MINUTES
-from campaigns.settings import BOX_TASKS_AT_ONCE, MAX_RECONCILE_HOURS, MIN_RECONCILE_HOURS
-from campaigns.settle import SETTLE_MINUTES
-from campaigns.watch import RECONCILE_HOURS, WATCH_MODES
+from campaigns.poll_deadline import PollDeadline
+from campaigns.rules import POLL_MINUTES
+from campaigns.settings import BOX_TASKS_AT_ONCE, trigger_form
 
 DOC = """
 ### Campaigns from A1 to A2
@@ -35,6 +35,7 @@ it; an action no campaign took shows as skipped.
 **Clearing tasks is safe**: a poll is counted once per campaign and run, each email is sent
 once (notification ledger), each asset imported once (asset ledger).
 A Box or DAM outage fails the task for a retry and never counts against a campaign.
+A run still going after `poll_deadline_minutes` emails the recipients once.
 
 Settings: the Variable `a1_to_a2_settings` (JSON), overridden per run by this form's params.
 Reset a permanently failed campaign with the DAG `a1_campaign_admin`.
@@ -55,123 +56,21 @@ RETRY_POLICY = ExceptionRetryPolicy(
 )
 
 
-def _setting(default_text: str, title: str, kind: str, **schema) -> Param:
-    return Param(None, type=["null", kind], title=title, description=default_text, **schema)
+# The settings' form fields, declared in campaigns.settings: empty keeps the Variable's value.
+PARAMS = {key: Param(None, **field) for key, field in trigger_form().items()}
 
-
-PARAMS = {
-    "warning_threshold": _setting(
-        "Empty polls before the one-time warning. Empty: the Variable's value, or 20.",
-        "Warning threshold",
-        "integer",
-        minimum=1,
-    ),
-    "max_consecutive_errors": _setting(
-        "Genuine folder errors in a row that fail a campaign. Empty: the Variable's, or 3.",
-        "Consecutive-error limit",
-        "integer",
-        minimum=1,
-    ),
-    "master_assets_folder_names": _setting(
-        "Names of the assets folder in a campaign folder, as people read them (any case, "
-        "space or accent form). Default: Master Assets.",
-        "Master Assets folder names",
-        "array",
-        items={"type": "string"},
-    ),
-    "max_campaigns_per_run": _setting(
-        "At most this many campaigns per run (least recently polled first). Empty: no cap.",
-        "Campaigns per run",
-        "integer",
-        minimum=1,
-    ),
-    "campaigns_per_task": _setting(
-        "Campaigns per mapped task instance. Empty: one each up to 32 campaigns, then 32 "
-        "even batches.",
-        "Campaigns per task",
-        "integer",
-        minimum=1,
-    ),
-    "recipients": _setting(
-        "Who receives the warning, retry and failure emails.",
-        "Recipients",
-        "array",
-        items={"type": "string"},
-    ),
-    "sender": _setting(
-        "From address of the emails. Empty: the Variable's, or the SMTP connection's.",
-        "Sender",
-        "string",
-    ),
-    "box_concurrency": _setting(
-        "Box folders checked at once within a task. Default 8.",
-        "Box concurrency",
-        "integer",
-        minimum=1,
-    ),
-    "box_requests_per_minute": _setting(
-        "Ceiling on Box requests a minute, shared by every task and run. Default 900.",
-        "Box request rate",
-        "integer",
-        minimum=1,
-    ),
-    "empty_backoff_after_warning": _setting(
-        "Once warned, check a campaign whose folder is still empty only every 2, 4, 8, ... polls "
-        "(not counted in between). Empty: the Variable's value, or off.",
-        "Back off after the warning",
-        "boolean",
-    ),
-    "empty_backoff_max_polls": _setting(
-        f"The longest wait of the backoff, in polls of {POLL_MINUTES} minutes. Empty: the "
-        f"Variable's value, or {EMPTY_BACKOFF_MAX_POLLS}.",
-        "Backoff cap (polls)",
-        "integer",
-        minimum=1,
-    ),
-    "auto_reset_failed_after_days": _setting(
-        "Reset campaigns permanently failed this many days ago or longer, at each poll, with an "
-        "audit row. Empty: the Variable's value, or never.",
-        "Auto-reset failed after (days)",
-        "integer",
-        minimum=1,
-    ),
-    "webhook_conn_id": _setting(
-        "HTTP connection to POST each warn, retry, fail and reset event to, as JSON, once. "
-        "Empty: the Variable's value, or no webhook.",
-        "Webhook connection",
-        "string",
-    ),
-    "settle_minutes": _setting(
-        "Promote only once the Master Assets files have not changed for this many minutes "
-        f"(uploads land one file at a time). 0: at once. Empty: the Variable's, or "
-        f"{SETTLE_MINUTES}.",
-        "Settle minutes",
-        "integer",
-        minimum=0,
-    ),
-    "ready_marker": _setting(
-        "A file name that, once in Master Assets, promotes at once (the file itself is not "
-        "imported). Empty: the Variable's value, or none.",
-        "Ready marker",
-        "string",
-    ),
-    "box_watch": _setting(
-        "events: list in Box only the campaigns whose folders Box's change feed says changed "
-        "(plus new, settling, erroring and reconciled ones); list: every campaign every poll. "
-        "Empty: the Variable's, or events.",
-        "Box watch",
-        "string",
-        enum=[None, *WATCH_MODES],
-    ),
-    "reconcile_hours": _setting(
-        "In events mode, list every campaign in full at least this often (spread over the "
-        f"polls), to catch what the feed missed. Empty: the Variable's, or {RECONCILE_HOURS}.",
-        "Reconcile every (hours)",
-        "number",
-        minimum=MIN_RECONCILE_HOURS,
-        maximum=MAX_RECONCILE_HOURS,
-    ),
-}
+# A run still going past its poll_deadline_minutes (a per-run setting, so the reference holds it
+# and the interval is zero) emails the recipients once, from the executor.
+POLL_DEADLINE = DeadlineAlert(
+    reference=PollDeadline(),
+    interval=timedelta(0),
+    callback=SyncCallback("campaigns.poll_deadline.alert_overdue_poll"),
+    name="poll overdue",
+)
+# `airflow dags test` (dag.test()) of Airflow 3.3.2 cannot finish a successful run of a DAG with a
+# deadline alert (apache/airflow#73428) and handles no deadlines anyway: bin/demo --quick turns
+# the alert off for it.
+WITH_POLL_DEADLINE = os.environ.get("A1_TO_A2_POLL_DEADLINE_ALERT") != "off"
 
 
 @dag(
@@ -183,6 +82,7 @@ PARAMS = {
     tags=["campaigns", "dam", "box"],
     doc_md=DOC,
     params=PARAMS,
+    deadline=POLL_DEADLINE if WITH_POLL_DEADLINE else None,
     default_args={
         "retries": 3,
         "retry_delay": timedelta(seconds=20),

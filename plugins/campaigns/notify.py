@@ -85,6 +85,16 @@ def render_email(template: str, **context: Any) -> Email:
     )
 
 
+def run_url(dag_id: str, run_id: str) -> str:
+    """A run's page in the Airflow UI."""
+    from urllib.parse import quote
+
+    from airflow.configuration import conf
+
+    base = conf.get("api", "base_url", fallback="http://localhost:8080").rstrip("/")
+    return f"{base}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"
+
+
 def build_message(email: Email, sender: str, recipients: tuple[str, ...]) -> MIMEMultipart:
     """A multipart/alternative message, plain text first.
 
@@ -128,7 +138,7 @@ def send_email(
 
 def notify_once(
     state: RetryStateHook,
-    campaign_id: str,
+    campaign_id: str | None,
     kind: str,
     run_id: str,
     episode: int,
@@ -136,7 +146,10 @@ def notify_once(
     send: Any,
     channel: str = EMAIL,
 ) -> bool:
-    """Claim the notification, ``send(claim)`` unless sent already, then stamp it; True if sent."""
+    """Claim the notification, ``send(claim)`` unless sent already, then stamp it; True if sent.
+
+    ``campaign_id`` None: a notification of the whole run.
+    """
     claim = state.claim_notification(
         campaign_id, kind, run_id, episode=episode, attempt=attempt, channel=channel
     )

@@ -3,9 +3,18 @@
 import json
 
 import pytest
+from airflow.sdk import Param
+from airflow.sdk.exceptions import ParamValidationError
 
 from campaigns.notify import Email, send_email
-from campaigns.settings import MAX_MAP_LENGTH, PipelineSettings, SettingsError
+from campaigns.settings import (
+    MAX_MAP_LENGTH,
+    PipelineSettings,
+    SettingsError,
+    default_text,
+    markdown_table,
+    trigger_form,
+)
 from sandbox.connections import smtp_connection
 from sandbox.mail import MailCatcher
 
@@ -133,7 +142,7 @@ def test_a_recipient_that_is_no_email_address_is_refused_by_its_entry(recipients
 
 @pytest.mark.parametrize("sender", ["a1-to-a2", "A1 to A2 <a1-to-a2@example.com>", "a1@example"])
 def test_a_sender_that_is_no_email_address_is_refused(sender):
-    with pytest.raises(SettingsError, match=rf"^sender, {sender!r}, is not an email address"):
+    with pytest.raises(SettingsError, match=rf"^sender: {sender!r} is not an email address"):
         PipelineSettings.from_sources(None, {"sender": sender})
 
 
@@ -256,3 +265,96 @@ def test_reconcile_hours_outside_a_poll_to_fourteen_days_is_refused(value):
 @pytest.mark.parametrize("value", [0.05, 1, 24, 336])
 def test_reconcile_hours_from_one_poll_to_fourteen_days(value):
     assert PipelineSettings.from_sources({"reconcile_hours": value}).reconcile_hours == value
+
+
+# The one declaration: the trigger form, the refusals and the README's table come from it.
+
+
+def test_every_setting_is_in_the_trigger_form_and_may_be_left_empty():
+    form = trigger_form()
+    assert list(form) == list(PipelineSettings.model_fields)
+    for key, field in form.items():
+        assert field["type"][0] == "null", key
+        assert Param(None, **field).resolve() is None
+        assert field["title"] == PipelineSettings.model_fields[key].title
+        assert field["description_md"].endswith(
+            f"Empty: the Variable's value, or {default_text(key)}."
+        )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("warning_threshold", 0),
+        ("settle_minutes", -1),
+        ("reconcile_hours", 0.04),
+        ("reconcile_hours", 337),
+        ("poll_deadline_minutes", 0),
+        ("box_watch", "poll"),
+        ("empty_backoff_after_warning", "yes"),
+        ("recipients", "ops@example.com"),
+    ],
+)
+def test_the_trigger_form_refuses_what_the_settings_refuse(key, value):
+    with pytest.raises(ParamValidationError):
+        Param(value, **trigger_form()[key]).resolve()
+    if key != "recipients":  # the Variable may hold one address as text; the form takes a list
+        with pytest.raises(SettingsError, match=rf"^{key}: "):
+            PipelineSettings.from_sources({key: value})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("warning_threshold", 1),
+        ("settle_minutes", 0),
+        ("reconcile_hours", 0.05),
+        ("reconcile_hours", 336),
+        ("poll_deadline_minutes", 0.05),
+        ("box_watch", "list"),
+        ("recipients", ["ops@example.com"]),
+    ],
+)
+def test_the_trigger_form_takes_what_the_settings_take(key, value):
+    assert Param(value, **trigger_form()[key]).resolve() == value
+    assert getattr(PipelineSettings.from_sources({key: value}), key) == (
+        tuple(value) if isinstance(value, list) else value
+    )
+
+
+def test_a_run_is_overdue_after_fifteen_minutes_by_default_or_any_positive_number_of_minutes():
+    assert PipelineSettings().poll_deadline_minutes == 15
+    assert (
+        PipelineSettings.from_sources(None, {"poll_deadline_minutes": 0.5}).poll_deadline_minutes
+        == 0.5
+    )
+    for value in (0, -1, True, "15", float("nan")):
+        with pytest.raises(
+            SettingsError,
+            match=r"^poll_deadline_minutes: expected a number of minutes, more than 0, got ",
+        ):
+            PipelineSettings.from_sources({"poll_deadline_minutes": value})
+
+
+def test_every_wrong_setting_is_named_at_once():
+    with pytest.raises(SettingsError) as raised:
+        PipelineSettings.from_sources({"warning_threshold": 0, "box_concurrency": "8"})
+    assert str(raised.value) == (
+        "warning_threshold: expected a whole number, at least 1, got 0; "
+        "box_concurrency: expected a whole number, at least 1, got '8'"
+    )
+
+
+def test_the_readme_table_shows_each_default_as_people_read_it():
+    header, rule, *rows = markdown_table().splitlines()
+    assert header == "| setting | default | meaning |"
+    assert rule == "| --- | --- | --- |"
+    by_key = {row.split(" | ")[0].strip("|` "): row.split(" | ")[1] for row in rows}
+    assert list(by_key) == list(PipelineSettings.model_fields)
+    assert by_key["warning_threshold"] == "20"
+    assert by_key["master_assets_folder_names"] == '`["Master Assets"]`'
+    assert by_key["box_watch"] == "`events`"
+    assert by_key["empty_backoff_after_warning"] == "false"
+    assert by_key["max_campaigns_per_run"] == "no cap"
+    assert by_key["settle_minutes"] == "6 (2 polls)"
+    assert all(row.count(" | ") == 2 for row in rows)

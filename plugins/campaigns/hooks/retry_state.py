@@ -62,7 +62,7 @@ class Notification:
     """A row of the notification ledger; ``sent_at`` is None until the send succeeded."""
 
     id: int
-    campaign_id: str
+    campaign_id: str | None
     kind: str
     channel: str
     episode: int
@@ -434,14 +434,17 @@ class RetryStateHook(PostgresHook):
 
     def claim_notification(
         self,
-        campaign_id: str,
+        campaign_id: str | None,
         kind: str,
         run_id: str,
         episode: int,
         attempt: int = 0,
         channel: str = "email",
     ) -> Notification:
-        """Claim a notification before sending it; an existing claim comes back as it is."""
+        """Claim a notification before sending it; an existing claim comes back as it is.
+
+        ``campaign_id`` None: a notification of the whole run, one per kind, channel and run.
+        """
         params = {
             "campaign_id": campaign_id,
             "kind": kind,
@@ -452,7 +455,8 @@ class RetryStateHook(PostgresHook):
         }
         with self._cursor() as cursor:
             cursor.execute(sql.load("retry_state/claim_notification"), params)
-            cursor.execute(sql.load("retry_state/notification"), params)
+            found = "notification" if campaign_id is not None else "run_notification"
+            cursor.execute(sql.load(f"retry_state/{found}"), params)
             row = cursor.fetchone()
         return Notification(**{k: row[k] for k in Notification.__dataclass_fields__})
 

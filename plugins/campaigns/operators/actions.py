@@ -103,7 +103,7 @@ class _EmailingOperator(CampaignActionOperator):
             attempt=campaign["attempt"],
             max_attempts=campaign["max_attempts"],
             reason=campaign["reason"],
-            run_url=run_url(context),
+            run_url=notify.run_url(context["dag_run"].dag_id, context["run_id"]),
         )
         sent = notify.notify_once(
             RetryStateHook(),
@@ -182,14 +182,3 @@ ACTION_OPERATORS: dict[str, type[CampaignActionOperator]] = {
     "fail": FailCampaignOperator,
     "reset": ResetCampaignOperator,
 }
-
-
-def run_url(context: Any) -> str:
-    """This run's page in the Airflow UI."""
-    from urllib.parse import quote
-
-    from airflow.configuration import conf
-
-    base = conf.get("api", "base_url", fallback="http://localhost:8080").rstrip("/")
-    dag_run = context["dag_run"]
-    return f"{base}/dags/{quote(dag_run.dag_id, safe='')}/runs/{quote(dag_run.run_id, safe='')}"
