@@ -8,6 +8,7 @@ from airflow.sdk import Param, dag, task
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 
 from campaigns.operators.actions import ACTION_OPERATORS
+from campaigns.promotion_events import PROMOTED_TO_A2, PROMOTIONS
 from campaigns.rules import EMPTY_BACKOFF_MAX_POLLS, POLL_MINUTES
 from campaigns.settings import BOX_TASKS_AT_ONCE, MAX_RECONCILE_HOURS, MIN_RECONCILE_HOURS
 from campaigns.settle import SETTLE_MINUTES
@@ -35,6 +36,8 @@ it; an action no campaign took shows as skipped.
 **Clearing tasks is safe**: a poll is counted once per campaign and run, each email is sent
 once (notification ledger), each asset imported once (asset ledger).
 A Box or DAM outage fails the task for a retry and never counts against a campaign.
+Each promotion is one event of the Asset `campaigns/a2` (the DAG `a2_arrivals` shows how to
+schedule on it), emitted once however often `reset` is retried or cleared.
 
 Settings: the Variable `a1_to_a2_settings` (JSON), overridden per run by this form's params.
 Reset a permanently failed campaign with the DAG `a1_campaign_admin`.
@@ -252,7 +255,16 @@ def a1_to_a2():
             """The batches of campaigns the decision sent to this action."""
             return decisions[action]
 
-        limits = {"max_active_tis_per_dagrun": BOX_TASKS_AT_ONCE} if action == "reset" else {}
+        # reset reads this run's promotion events, and adds one per campaign promoted.
+        limits = (
+            {
+                "max_active_tis_per_dagrun": BOX_TASKS_AT_ONCE,
+                "inlets": [PROMOTED_TO_A2],
+                "outlets": [PROMOTIONS],
+            }
+            if action == "reset"
+            else {}
+        )
         operator.partial(task_id=action, **limits).expand(campaigns=campaigns_for(decided))
 
 
