@@ -9,7 +9,7 @@ asset events, not a ledger of ours, say whether a promotion was announced.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from airflow.sdk import Asset, AssetAlias
@@ -45,6 +45,13 @@ def promotion_extra(
     }
 
 
+def emission(ti: Any, index: int) -> dict[str, Any]:
+    """The extra's keys saying which task instance's success registered the event, and its
+    place among that success's events (0: the first registered, the earliest)."""
+    attempt = f"{ti.dag_id}/{ti.run_id}/{ti.task_id}/{ti.map_index}/{ti.try_number}"
+    return {"emission": attempt, "emission_index": index}
+
+
 def with_asset_ids(
     ledger: Iterable[Mapping[str, Any]], children: Iterable[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -70,3 +77,20 @@ def announced(events: Iterable[Any], dag_id: str, run_id: str) -> set[str]:
         for event in events
         if event.source_dag_id == dag_id and event.source_run_id == run_id
     }
+
+
+def arrivals(triggering: Iterable[Any], events_after: Callable[[Any], Iterable[Any]]) -> list[dict]:
+    """The promotions a run of a DAG scheduled on PROMOTED_TO_A2 owns, each once: every event of
+    each emission whose first event is among the run's ``triggering`` events, read through
+    ``events_after(timestamp)`` (the asset's events from that time on, e.g. ``inlet_events``).
+
+    Airflow (3.3.2) queues the run at the first event it registers and hands it only the events
+    registered until then: the rest of an emission may come with the next run, skipped there.
+    """
+    firsts = [event for event in triggering if (event.extra or {}).get("emission_index") == 0]
+    if not firsts:
+        return []
+    owned = {event.extra["emission"] for event in firsts}
+    read = events_after(min(event.timestamp for event in firsts))
+    ordered = sorted(read, key=lambda event: (event.timestamp, event.id))
+    return [event.extra for event in ordered if (event.extra or {}).get("emission") in owned]

@@ -166,6 +166,7 @@ class ResetCampaignOperator(CampaignActionOperator):
         # try before this one (cleared since) announced; a failed try's are not among them.
         events = context["inlet_events"][PROMOTED_TO_A2].after(dag_run.run_after)
         self.announced = announced(events, dag_run.dag_id, dag_run.run_id)
+        self.emitted = 0
         box = BoxHook(requests_per_minute=settings.box_requests_per_minute)
         with DamHook() as dam:
             self.promotion = Promotion(settings, box, dam, RetryStateHook(), self.log)
@@ -183,6 +184,7 @@ class ResetCampaignOperator(CampaignActionOperator):
         from campaigns.promotion_events import (
             PROMOTED_TO_A2,
             PROMOTIONS,
+            emission,
             promotion_extra,
             with_asset_ids,
         )
@@ -198,7 +200,9 @@ class ResetCampaignOperator(CampaignActionOperator):
             # A site importing through jobs gave job ids: the folder now names the assets.
             ledger = with_asset_ids(ledger, self.promotion.dam.list_folder_children(campaign_id))
         extra = promotion_extra(campaign, ledger, context["run_id"])
+        extra.update(emission(context["ti"], self.emitted))
         context["outlet_events"][PROMOTIONS].add(PROMOTED_TO_A2, extra=extra)
+        self.emitted += 1
         self.log.info(
             "%s: %s event with %d assets, registered when this task succeeds",
             campaign["number"],
