@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from campaigns import notify
 from campaigns.promotion import dam_name
 from sandbox.box import fixture as box_fixture
 from tests.dags import test_wishlist
@@ -156,11 +159,11 @@ def test_each_promoted_campaign_is_one_event_and_a_cleared_reset_adds_none(make_
     capfd.readouterr()
     assert clear_and_rerun(world, run, "reset") == "success"
     assert tries(run, "reset") == {0: 2}
+    assert [e.id for e in promotion_events(everyone)] == [e.id for e in events]
     log = "".join(capfd.readouterr())
     # The reset ran again and promoted both again (already at A2: nothing to do), no new event.
     assert f"{cuts.number}: its {ASSET_NAME} {ALREADY_IN}" in log
     assert f"{logo.number}: its {ASSET_NAME} {ALREADY_IN}" in log
-    assert [e.id for e in promotion_events(everyone)] == [e.id for e in events]
 
     # A poll with nobody to promote (the locked campaign taken out of A1 by hand): reset is
     # skipped (zero-length expand), no event.
@@ -200,3 +203,30 @@ def test_a_reset_that_fails_after_promoting_emits_every_promotion_once_at_its_re
         assert by_name(event.extra) == by_name(expected_extra(world, promoted, run.run_id))
     emitted = f"a1_to_a2/{run.run_id}/reset/0/2"
     assert emissions(events) == [(emitted, 0), (emitted, 1)]
+
+
+def test_a_folder_changed_between_the_try_that_promoted_and_its_retry_keeps_its_event(
+    make_world, uid, receiver, monkeypatch: pytest.MonkeyPatch
+):
+    """The campaign reached A2 in the try that failed: its retry does not look at its folder
+    again (a new file there waits for no poll: the campaign has left A1), it emits its event."""
+    campaign = Campaign(f"{uid}-moved", folder="assets", assets={"a.psd": 100})
+    world = make_world([campaign], settle_minutes=0, webhook_conn_id=test_wishlist.WEBHOOK_CONN_ID)
+    post, pending = notify.post_webhook, [lambda: world.add_assets(campaign, {"late.psd": 50})]
+
+    def upload_then_post(*args: Any, **kwargs: Any) -> None:
+        # Someone uploads a file right after the promotion, as the refused webhook fails the try.
+        while pending:
+            pending.pop()()
+        post(*args, **kwargs)
+
+    monkeypatch.setattr(notify, "post_webhook", upload_then_post)
+    receiver.failures = 1
+
+    run = world.run()
+    assert str(run.state) == "success"
+    assert tries(run, "reset") == {0: 2}
+    assert [r["status"] for r in receiver.requests] == [500, 200]
+    [event] = promotion_events([campaign])
+    assert by_name(event.extra) == by_name(expected_extra(world, campaign, run.run_id))
+    assert [a["name"] for a in event.extra["assets"]] == ["a.psd"]
