@@ -13,8 +13,8 @@ DOC = """
 Runs when `a1_to_a2` has promoted campaigns: each promotion is one event of the Asset
 `campaigns/a2` whose extra holds the campaign (`campaign_id`, `number`, `name`), the `run_id`
 that promoted it and its `assets` (`name`, `size`, `sha1`, `box_file_id`, `dam_asset_id`,
-`dam_job_id`). The task logs each one and returns them. Paused until you unpause it; copy it
-as the start of your own.
+`dam_job_id`). The task logs each one and returns them; nothing else. New DAGs start paused
+unless your Airflow says otherwise (the demo's does); copy it as the start of your own.
 
 Read the events with `campaigns.promotion_events.arrivals`, not from `triggering_asset_events`
 alone: Airflow 3.3.2 hands a run only the first of the events one `reset` instance registers
