@@ -3,7 +3,7 @@
 `measure` starts both sandboxes (no latency) holding one campaign with one file, then copies the
 file three times, each time in a child process of its own doing only the transfer
 (`python -m bench.stream --transfer reset|plain`): as a plain `requests` GET-to-POST copy, by
-`ResetCampaignOperator` (after loading the DAG file, as a task runner does), and as a plain copy
+the reset task's promotion (after loading the DAG file, as a task runner does), and as a plain copy
 again; "plain" is the mean of the two (the larger memory figures). Each child reports
 its peak memory (VmHWM: ru_maxrss would count the parent's at the fork), its RSS before the
 transfer, its peak during the transfer, the seconds the transfer took and, of those, the seconds
@@ -102,8 +102,10 @@ def _transfer(way: str, box_url: str, dam_url: str) -> None:
 
 
 def _reset_task(streams: list[float]):
-    """The reset operator for the campaign, set up as a task runner would have it; the seconds
-    of each import go to `streams`."""
+    """The reset task's promotion of the campaign (``campaigns.promotion``, with the hooks the
+    operator gives it), after loading the DAG file as a task runner does; the seconds of each
+    import go to `streams`."""
+    import logging
     from dataclasses import asdict
 
     from airflow.dag_processing.dagbag import DagBag
@@ -111,7 +113,8 @@ def _reset_task(streams: list[float]):
     from campaigns.hooks.box import BoxHook
     from campaigns.hooks.dam import DamHook
     from campaigns.hooks.retry_state import RetryStateHook
-    from campaigns.operators.actions import ResetCampaignOperator
+    from campaigns.promotion import Promotion
+    from campaigns.settings import PipelineSettings
 
     DagBag(dag_folder=str(ROOT / "dags" / "a1_to_a2.py"))
     campaign = {
@@ -124,11 +127,6 @@ def _reset_task(streams: list[float]):
     RetryStateHook().upsert_campaigns([campaign])
     found = BoxHook().check_campaign_folder(BOX_FOLDER_ID)
     campaign["assets"] = [asdict(asset) for asset in found.assets]
-    operator = ResetCampaignOperator(
-        task_id="reset",
-        batch={"key": "reset 0", "label": campaign["number"], "campaigns": {CAMPAIGN_ID: "-"}},
-        batches_from="decide",
-    )
     import_asset = DamHook.import_asset
 
     def timed_import(*args: Any, **kwargs: Any) -> Any:
@@ -139,17 +137,15 @@ def _reset_task(streams: list[float]):
             streams.append(time.perf_counter() - started)
 
     DamHook.import_asset = timed_import
-    return lambda: operator.execute({"params": {}, "ti": _Decided([campaign])})
 
+    def promote() -> None:
+        settings = PipelineSettings()
+        box = BoxHook(requests_per_minute=settings.box_requests_per_minute)
+        with DamHook() as dam:
+            log = logging.getLogger("bench.reset")
+            Promotion(settings, box, dam, RetryStateHook(), log).promote(campaign)
 
-class _Decided:
-    """The task instance's XComs as the operator reads them: decide's one batch."""
-
-    def __init__(self, batch: list[dict[str, Any]]):
-        self.batch = batch
-
-    def xcom_pull(self, task_ids: str, key: str) -> list[dict[str, Any]]:
-        return self.batch
+    return promote
 
 
 def _plain_copy(box_url: str, dam_url: str):

@@ -10,6 +10,7 @@ from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryActi
 
 from campaigns.operators.actions import ACTION_OPERATORS
 from campaigns.poll_deadline import PollDeadline
+from campaigns.promotion_events import PROMOTED_TO_A2, PROMOTIONS
 from campaigns.rules import POLL_MINUTES
 from campaigns.settings import BOX_TASKS_AT_ONCE, trigger_form
 
@@ -36,6 +37,8 @@ it; an action no campaign took shows as skipped.
 once (notification ledger), each asset imported once (asset ledger).
 A Box or DAM outage fails the task for a retry and never counts against a campaign.
 A run still going after `poll_deadline_minutes` emails the recipients once.
+Each promotion is one event of the Asset `campaigns/a2` (the DAG `a2_arrivals` shows how to
+schedule on it), emitted once however often `reset` is retried or cleared.
 
 Settings: the Variable `a1_to_a2_settings` (JSON), overridden per run by this form's params.
 Reset a permanently failed campaign with the DAG `a1_campaign_admin`.
@@ -153,7 +156,16 @@ def a1_to_a2():
             """The batches of campaigns the decision sent to this action (references)."""
             return decisions[action]
 
-        limits = {"max_active_tis_per_dagrun": BOX_TASKS_AT_ONCE} if action == "reset" else {}
+        # reset reads this run's promotion events, and adds one per campaign promoted.
+        limits = (
+            {
+                "max_active_tis_per_dagrun": BOX_TASKS_AT_ONCE,
+                "inlets": [PROMOTED_TO_A2],
+                "outlets": [PROMOTIONS],
+            }
+            if action == "reset"
+            else {}
+        )
         operator.partial(task_id=action, batches_from="decide", **limits).expand(
             batch=campaigns_for(decided)
         )

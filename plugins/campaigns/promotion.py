@@ -51,6 +51,12 @@ class Promotion:
 
     def promote(self, campaign: dict[str, Any]) -> Result:
         """Promote one campaign decided for reset, the steps in order; how it ended."""
+        tracked = self.state.get_a1_retry_status(campaign["campaign_id"])
+        if tracked is not None and tracked.status == PROMOTED_STATUS:
+            # Moved by an earlier try since this run found it at A1: a folder changed since then
+            # must not take back its announcements (webhook, asset event) for the retry.
+            self.log.info("%s: moved to %s already", campaign["number"], PROMOTED_STATUS)
+            return Result.PROMOTED
         assets = self.look_again(campaign)
         if assets is None:
             return Result.CHANGED

@@ -151,7 +151,9 @@ class FailCampaignOperator(_EmailingOperator):
 
 class ResetCampaignOperator(CampaignActionOperator):
     """Assets present: the campaign's promotion (``campaigns.promotion``), then, with a webhook
-    set, its announcement there, once."""
+    set, its announcement there, once; and its event of the Asset ``campaigns/a2``, once
+    (``campaigns.promotion_events``; the task's inlets and outlets must hold that Asset and the
+    alias ``PROMOTIONS``)."""
 
     ui_color = "#dff5e1"
 
@@ -161,8 +163,15 @@ class ResetCampaignOperator(CampaignActionOperator):
         from campaigns.hooks.dam import DamHook
         from campaigns.hooks.retry_state import RetryStateHook
         from campaigns.promotion import Promotion
+        from campaigns.promotion_events import PROMOTED_TO_A2, announced
 
         settings = run_settings(context["params"])
+        dag_run = context["dag_run"]
+        # Events are registered only when an instance succeeds: this run's are the promotions a
+        # try before this one (cleared since) announced; a failed try's are not among them.
+        events = context["inlet_events"][PROMOTED_TO_A2].after(dag_run.run_after)
+        self.announced = announced(events, dag_run.dag_id, dag_run.run_id)
+        self.emitted = 0
         box = BoxHook(requests_per_minute=settings.box_requests_per_minute)
         with DamHook() as dam:
             self.promotion = Promotion(settings, box, dam, RetryStateHook(), self.log)
@@ -173,6 +182,38 @@ class ResetCampaignOperator(CampaignActionOperator):
 
         if self.promotion.promote(campaign) is Result.PROMOTED:
             self.announce(campaign, notify.RESET, context, self.promotion.settings)
+            self.emit_promotion(campaign, context)
+
+    def emit_promotion(self, campaign: dict[str, Any], context: Any) -> None:
+        """Add the campaign's event of ``campaigns/a2``, unless this run announced it already."""
+        from campaigns.promotion_events import (
+            PROMOTED_TO_A2,
+            PROMOTIONS,
+            emission,
+            promotion_extra,
+            with_asset_ids,
+        )
+
+        campaign_id = campaign["campaign_id"]
+        if campaign_id in self.announced:
+            self.log.info(
+                "%s: its %s event is in already, not again", campaign["number"], PROMOTED_TO_A2.name
+            )
+            return
+        ledger = self.promotion.state.get_imported_assets(campaign_id)
+        if not all(row["dam_asset_id"] for row in ledger):
+            # A site importing through jobs gave job ids: the folder now names the assets.
+            ledger = with_asset_ids(ledger, self.promotion.dam.list_folder_children(campaign_id))
+        extra = promotion_extra(campaign, ledger, context["run_id"])
+        extra.update(emission(context["ti"], self.emitted))
+        context["outlet_events"][PROMOTIONS].add(PROMOTED_TO_A2, extra=extra)
+        self.emitted += 1
+        self.log.info(
+            "%s: %s event with %d assets, registered when this task succeeds",
+            campaign["number"],
+            PROMOTED_TO_A2.name,
+            len(extra["assets"]),
+        )
 
 
 ACTION_OPERATORS: dict[str, type[CampaignActionOperator]] = {
