@@ -22,6 +22,8 @@ from campaigns.settings import VARIABLE, SettingsError
 if TYPE_CHECKING:
     from campaigns.hooks.retry_state import Notification, RetryStateHook
 
+SMTP_CONN_ID = "smtp_default"
+
 TEMPLATE_DIR = Path(
     os.environ.get(
         "A1_TO_A2_TEMPLATE_DIR",
@@ -112,7 +114,7 @@ def build_message(email: Email, sender: str, recipients: tuple[str, ...]) -> MIM
 
 
 def send_email(
-    email: Email, recipients: tuple[str, ...], sender: str | None, conn_id: str = "smtp_default"
+    email: Email, recipients: tuple[str, ...], sender: str | None, conn_id: str = SMTP_CONN_ID
 ) -> None:
     """Send through Airflow's SMTP provider; any failure raises, so the task fails and retries.
 

@@ -37,7 +37,7 @@ class PollDeadline(BaseDeadlineReference):
     required_kwargs = frozenset({"dag_id", "run_id"})
 
     def _evaluate_with(self, *, session: Session, dag_id: str, run_id: str) -> datetime | None:
-        from airflow.models import DagRun, Variable
+        from airflow.models import DagRun
         from sqlalchemy import select
 
         row = session.execute(
@@ -47,8 +47,26 @@ class PollDeadline(BaseDeadlineReference):
         ).one_or_none()
         if row is None:
             return None
-        minutes = deadline_minutes(Variable.get(VARIABLE, default_var=None), row.conf, run_id)
+        minutes = deadline_minutes(stored_settings(session), row.conf, run_id)
         return (row.queued_at or row.run_after) + timedelta(minutes=minutes)
+
+
+def stored_settings(session: Session) -> str | None:
+    """The settings Variable's JSON text, from the secrets backends in their order, the metadata
+    database's read in the caller's session.
+
+    ``Variable.get`` would read it in a session of its own, which is the caller's (Airflow's
+    sessions are scoped to the thread), and commit and close it: the run being created came
+    detached (``airflow dags trigger`` failed with DetachedInstanceError).
+    """
+    from airflow.configuration import ensure_secrets_loaded
+    from airflow.secrets.metastore import MetastoreBackend
+
+    for backend in ensure_secrets_loaded():
+        in_session = {"session": session} if isinstance(backend, MetastoreBackend) else {}
+        if (value := backend.get_variable(VARIABLE, **in_session)) is not None:
+            return value
+    return None
 
 
 def deadline_minutes(stored: str | None, conf: Mapping[str, Any] | None, run_id: str) -> float:
@@ -105,6 +123,22 @@ def alert_overdue_poll(context: dict[str, Any]) -> None:
         )
     except SettingsError as error:
         log.error("Run %s still going after %s, and nobody was told: %s", run_id, ran_for, error)
+        return
+    except PermissionError as error:  # AirflowSecretsBackendAccessDenied
+        connections = (RetryStateHook.default_conn_name, notify.SMTP_CONN_ID)
+        log.error(
+            "Run %s still going after %s, and nobody was told: %s. Airflow 3.3.2 lets a deadline "
+            "callback read Variables and Connections from environment variables or a secrets "
+            "backend only, never from the metadata database: give the Variable %s and the "
+            "connections %s as AIRFLOW_VAR_%s and AIRFLOW_CONN_<ID> on the scheduler's host, or "
+            "in a secrets backend",
+            run_id,
+            ran_for,
+            error,
+            VARIABLE,
+            " and ".join(connections),
+            VARIABLE.upper(),
+        )
         return
     log.info(
         "Run %s still going after %s: %s", run_id, ran_for, "emailed" if sent else "emailed already"

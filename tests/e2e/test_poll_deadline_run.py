@@ -123,3 +123,37 @@ def test_a_run_past_its_deadline_emails_once_and_one_within_it_sends_nothing(
         # Finished within its 15 minutes: the deadline was dropped, nobody emailed.
         assert _deadlines(metadata_url, in_time) == []
         assert [s for s in mail.subjects() if s.startswith(OVERDUE)] == [str(overdue["Subject"])]
+
+
+def test_settings_in_the_metadata_database_a_cli_trigger_and_a_callback_that_names_the_fix(
+    world, tracking_db_url
+):
+    """As Admin -> Variables keeps them: the deadline reads them while `airflow dags trigger`
+    creates the run (in the CLI's own session, which a plain Variable.get closed under it:
+    DetachedInstanceError); the callback may not read them (Airflow 3.3.2 refuses callbacks the
+    metadata database's Variables) and says what to set instead."""
+    env = {k: v for k, v in world["env"].items() if k != "AIRFLOW_VAR_A1_TO_A2_SETTINGS"}
+    mail, dam_url = world["mail"], world["dam_url"]
+    with airflow_cluster("LocalExecutor", env) as cluster:
+        metadata_url = cluster.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        settings = {"recipients": ["ops@example.com"], "poll_deadline_minutes": 0.05}
+        cluster.airflow("variables", "set", "a1_to_a2_settings", json.dumps(settings))
+        cluster.wait_for_dag(DAG_ID)
+        DAGApi(cluster.client()).patch_dag(DAG_ID, DAGPatchBody(is_paused=False))
+
+        faults = {"route": "*", "statuses": [503], "times": 100_000}
+        requests.post(f"{dam_url}/_sandbox/faults", json=faults, timeout=10).raise_for_status()
+        by_cli = f"e2e_cli__{uuid.uuid4().hex[:8]}"
+        cluster.airflow("dags", "trigger", DAG_ID, "-r", by_cli)
+        assert _deadlines(metadata_url, by_cli)[0][0] == timedelta(seconds=3)
+        cluster.wait_for(
+            lambda: (
+                "AIRFLOW_VAR_A1_TO_A2_SETTINGS and AIRFLOW_CONN_<ID>" in cluster.log_tails(5000)
+            ),
+            "the callback's error naming the fix",
+            180,
+        )
+        requests.delete(f"{dam_url}/_sandbox/faults", timeout=10).raise_for_status()
+        assert cluster.wait_for_run(DAG_ID, by_cli, 300) == "success", cluster.log_tails()
+        assert not [s for s in mail.subjects() if s.startswith(OVERDUE)]
+        assert "nobody was told" in cluster.log_tails(5000)

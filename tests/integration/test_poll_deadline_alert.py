@@ -19,8 +19,6 @@ from campaigns.poll_deadline import alert_overdue_poll
 from sandbox.connections import smtp_connection
 from sandbox.mail import MailCatcher
 
-QUEUED_AT = datetime.now(UTC) - timedelta(minutes=17)
-
 
 @pytest.fixture
 def mail(monkeypatch):
@@ -44,16 +42,18 @@ def settings(monkeypatch):
 def missed(state="running", conf=None):
     """The context of a missed deadline: the run's REST view and the deadline."""
     run_id = f"scheduled__{uuid.uuid4().hex[:8]}"
+    # Queued 17 minutes before the call (not before the module was collected, minutes earlier).
+    queued_at = datetime.now(UTC) - timedelta(minutes=17)
     return {
         "dag_run": {
             "dag_run_id": run_id,
             "dag_id": "a1_to_a2",
             "state": state,
-            "queued_at": QUEUED_AT.isoformat().replace("+00:00", "Z"),
-            "run_after": QUEUED_AT.isoformat().replace("+00:00", "Z"),
+            "queued_at": queued_at.isoformat().replace("+00:00", "Z"),
+            "run_after": queued_at.isoformat().replace("+00:00", "Z"),
             "conf": conf or {},
         },
-        "deadline": {"id": str(uuid.uuid4()), "deadline_time": QUEUED_AT + timedelta(minutes=15)},
+        "deadline": {"id": str(uuid.uuid4()), "deadline_time": queued_at + timedelta(minutes=15)},
     }
 
 
