@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, TaskGroup, dag, task
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
+from airflow.sdk.exceptions import AirflowSkipException
 
 from campaigns.operators.actions import ACTION_OPERATORS
 from campaigns.rules import EMPTY_BACKOFF_MAX_POLLS, POLL_MINUTES
@@ -22,7 +23,8 @@ for their daily reconciliation; then the per-run cap, if set), **check** their B
 Assets* folders (one mapped instance per campaign, or 32 even batches beyond 32 campaigns),
 **decide** and record the poll once per campaign and run (a campaign whose empty folder did not
 change keeps its outcome, without a Box call). Then each action runs over the campaigns sent to
-it; an action no campaign took shows as skipped.
+it (a group in the grid: `to_<action>` picks them, the action is mapped over them); an action no
+campaign took shows as skipped.
 
 | action | when | effect |
 | --- | --- | --- |
@@ -245,15 +247,21 @@ def a1_to_a2():
     decided = decide(check.expand(batch=selected), selected["watch"])
     report(selected, decided)
 
+    # One group per action, shown as the action's row of the grid: its routing task and the
+    # action keep their task ids. The ids sort between decide and report, so that the grid
+    # (topological order, ties by id) reads fetch, select, check, decide, the actions, report.
     for action, operator in ACTION_OPERATORS.items():
+        with TaskGroup(f"handle_{action}", group_display_name=action, prefix_group_id=False):
 
-        @task(task_id=f"to_{action}")
-        def campaigns_for(decisions: dict, action: str = action) -> list:
-            """The batches of campaigns the decision sent to this action."""
-            return decisions[action]
+            @task(task_id=f"to_{action}")
+            def campaigns_for(decisions: dict, action: str = action) -> list:
+                """The batches of campaigns the decision sent to this action; none: skipped."""
+                if not decisions[action]:
+                    raise AirflowSkipException(f"No campaign for {action} in this poll")
+                return decisions[action]
 
-        limits = {"max_active_tis_per_dagrun": BOX_TASKS_AT_ONCE} if action == "reset" else {}
-        operator.partial(task_id=action, **limits).expand(campaigns=campaigns_for(decided))
+            limits = {"max_active_tis_per_dagrun": BOX_TASKS_AT_ONCE} if action == "reset" else {}
+            operator.partial(task_id=action, **limits).expand(campaigns=campaigns_for(decided))
 
 
 a1_to_a2()
