@@ -68,7 +68,7 @@ class Demo:
             )
         self.sessions = {self.process.pid}
 
-    def wait_for(self, probe: Callable[[], Any], what: str, timeout: float = 240) -> Any:
+    def wait_for(self, probe: Callable[[], Any], what: str, timeout: float = 300) -> Any:
         deadline = time.monotonic() + timeout
         while not (found := probe()):
             assert self.process.poll() is None, f"the demo exited\n{self.log()}"
@@ -82,18 +82,34 @@ class Demo:
         except requests.ConnectionError:
             return False
 
-    def grid(self) -> list[dict[str, Any]] | None:
-        """The grid's rows once the DAG is parsed (``/ui/grid/structure``, as the UI reads it)."""
+    def api(self, method: str, path: str, **arguments: Any) -> requests.Response:
+        """A request to the Airflow API as admin."""
         password = json.loads((self.home / "passwords.json").read_text())["admin"]
         token = requests.post(
-            f"{self.url}/auth/token", json={"username": "admin", "password": password}, timeout=30
+            f"{self.url}/auth/token", json={"username": "admin", "password": password}, timeout=60
         ).json()["access_token"]
-        response = requests.get(
-            f"{self.url}/ui/grid/structure/a1_to_a2",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
+        headers = {"Authorization": f"Bearer {token}"}
+        return requests.request(method, self.url + path, headers=headers, timeout=60, **arguments)
+
+    def grid(self) -> list[dict[str, Any]] | None:
+        """The grid's rows once the DAG is parsed (``/ui/grid/structure``, as the UI reads it)."""
+        response = self.api("GET", "/ui/grid/structure/a1_to_a2")
         return response.json() if response.status_code == 200 else None
+
+    def fetch_at_work(self) -> None:
+        """A triggered run whose ``fetch`` waits on the DAM (two minutes an answer): a task
+        process at work when the demo is stopped, as in the poll a user interrupts."""
+        dam = f"http://127.0.0.1:{self.ports['dam-port']}"
+        requests.post(f"{dam}/_sandbox/latency", json={"ms": 120_000}, timeout=30)
+        self.api("POST", "/api/v2/dags/a1_to_a2/dagRuns", json={"logical_date": None})
+
+        def fetching() -> bool:
+            running = self.api(
+                "GET", "/api/v2/dags/a1_to_a2/dagRuns/~/taskInstances", params={"state": "running"}
+            ).json()["task_instances"]
+            return any(instance["task_id"] == "fetch" for instance in running)
+
+        self.wait_for(fetching, "running fetch")
 
     def note_sessions(self) -> None:
         """The sessions of every process the demo started (each child has its own)."""
@@ -152,6 +168,7 @@ def test_ctrl_c_stops_everything_and_the_demo_starts_again(demo: Demo):
     demo.wait_for(demo.ui_answers, "answer from the UI")
     rows = demo.wait_for(demo.grid, "grid of a1_to_a2")
     assert [row["label"] for row in rows] == GRID
+    demo.fetch_at_work()
     demo.note_sessions()
     # The demo, the sandboxes, Airflow standalone: each a session of its own.
     assert len(demo.sessions) == 3, demo.sessions
