@@ -81,7 +81,7 @@ def main() -> None:
         # A second Ctrl-C must not cut the stop short; the stop is bounded.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print("\nStopping Airflow, the sandboxes and the mail catcher...", flush=True)
+        print("\nStopping everything the demo started...", flush=True)
         children.stop()
         if mail:
             mail.stop()
