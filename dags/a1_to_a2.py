@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from airflow.sdk import DeadlineAlert, Param, SyncCallback, dag, task
+from airflow.sdk import DeadlineAlert, Param, SyncCallback, TaskGroup, dag, task
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
+from airflow.sdk.exceptions import AirflowSkipException
 
 from campaigns.operators.actions import ACTION_OPERATORS
 from campaigns.poll_deadline import PollDeadline
@@ -23,7 +24,8 @@ for their daily reconciliation; then the per-run cap, if set), **check** their B
 Assets* folders (one mapped instance per campaign, or 32 even batches beyond 32 campaigns),
 **decide** and record the poll once per campaign and run (a campaign whose empty folder did not
 change keeps its outcome, without a Box call). Then each action runs over the campaigns sent to
-it; an action no campaign took shows as skipped.
+it (a group in the grid: `to_<action>` picks them, the action is mapped over them); an action no
+campaign took shows as skipped.
 
 | action | when | effect |
 | --- | --- | --- |
@@ -149,26 +151,33 @@ def a1_to_a2():
     decided = decide(check.expand(batch=selected), selected["watch"])
     report(selected, decided)
 
+    # One group per action, shown as the action's row of the grid: its routing task and the
+    # action keep their task ids. The ids sort between decide and report, so that the grid
+    # (topological order, ties by id) reads fetch, select, check, decide, the actions, report.
     for action, operator in ACTION_OPERATORS.items():
+        with TaskGroup(f"handle_{action}", group_display_name=action, prefix_group_id=False):
 
-        @task(task_id=f"to_{action}")
-        def campaigns_for(decisions: dict, action: str = action) -> list:
-            """The batches of campaigns the decision sent to this action (references)."""
-            return decisions[action]
+            @task(task_id=f"to_{action}")
+            def campaigns_for(decisions: dict, action: str = action) -> list:
+                """The batches of campaigns the decision sent to this action (references); none:
+                skipped."""
+                if not decisions[action]:
+                    raise AirflowSkipException(f"No campaign for {action} in this poll")
+                return decisions[action]
 
-        # reset reads this run's promotion events, and adds one per campaign promoted.
-        limits = (
-            {
-                "max_active_tis_per_dagrun": BOX_TASKS_AT_ONCE,
-                "inlets": [PROMOTED_TO_A2],
-                "outlets": [PROMOTIONS],
-            }
-            if action == "reset"
-            else {}
-        )
-        operator.partial(task_id=action, batches_from="decide", **limits).expand(
-            batch=campaigns_for(decided)
-        )
+            # reset reads this run's promotion events, and adds one per campaign promoted.
+            limits = (
+                {
+                    "max_active_tis_per_dagrun": BOX_TASKS_AT_ONCE,
+                    "inlets": [PROMOTED_TO_A2],
+                    "outlets": [PROMOTIONS],
+                }
+                if action == "reset"
+                else {}
+            )
+            operator.partial(task_id=action, batches_from="decide", **limits).expand(
+                batch=campaigns_for(decided)
+            )
 
 
 a1_to_a2()

@@ -9,7 +9,6 @@ each campaign went through.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import secrets
@@ -19,6 +18,7 @@ import sys
 from pathlib import Path
 
 from demo.postgres import ensure_database, server_url
+from demo.processes import Children
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_HOME = REPO / ".demo"
@@ -42,22 +42,31 @@ def main() -> None:
     parser.add_argument("--box-port", type=int, default=8091)
     parser.add_argument("--dam-port", type=int, default=8092)
     parser.add_argument("--smtp-port", type=int, default=8025)
+    parser.add_argument(
+        "--database",
+        default="a1_to_a2_demo",
+        help="tracking database (made afresh); Airflow's own is this name with _airflow",
+    )
     args = parser.parse_args()
     args.home.mkdir(parents=True, exist_ok=True)
+    # A SIGTERM stops the demo as Ctrl-C does: through the finally below.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     print("Starting PostgreSQL...", flush=True)
     admin_url = server_url(args.home / "pgdata")
     # The sandboxes start from their fixture every time, so the tracking state starts afresh too.
-    tracking_url = ensure_database(admin_url, "a1_to_a2_demo", fresh=True)
-    airflow_url = ensure_database(admin_url, "a1_to_a2_demo_airflow")
+    tracking_url = ensure_database(admin_url, args.database, fresh=True)
+    airflow_url = ensure_database(admin_url, f"{args.database}_airflow")
 
-    print("Starting the Box and DAM sandboxes and the mail catcher...", flush=True)
-    sandboxes, urls = start_sandboxes(args.box_port, args.dam_port)
-    from sandbox.mail import MailCatcher
-
-    mail = MailCatcher(directory=args.home / "mail", port=args.smtp_port).start()
-    os.environ.update(airflow_environment(args, tracking_url, airflow_url, urls, mail.port))
+    children = Children()
+    mail = None
     try:
+        print("Starting the Box and DAM sandboxes and the mail catcher...", flush=True)
+        urls = start_sandboxes(children, args.box_port, args.dam_port)
+        from sandbox.mail import MailCatcher
+
+        mail = MailCatcher(directory=args.home / "mail", port=args.smtp_port).start()
+        os.environ.update(airflow_environment(args, tracking_url, airflow_url, urls, mail.port))
         from campaigns.hooks.retry_state import RetryStateHook
 
         RetryStateHook().apply_migrations()
@@ -65,16 +74,22 @@ def main() -> None:
         if args.quick:
             run_quick(args.quick, urls["box"], mail)
         else:
-            run_standalone(args)
+            run_standalone(children, args)
+    except KeyboardInterrupt:
+        pass
     finally:
-        mail.stop()
-        sandboxes.send_signal(signal.SIGTERM)
-        sandboxes.wait(timeout=30)
+        # A second Ctrl-C must not cut the stop short; the stop is bounded.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("\nStopping everything the demo started...", flush=True)
+        children.stop()
+        if mail:
+            mail.stop()
 
 
-def start_sandboxes(box_port: int, dam_port: int) -> tuple[subprocess.Popen, dict[str, str]]:
+def start_sandboxes(children: Children, box_port: int, dam_port: int) -> dict[str, str]:
     """``python -m sandbox serve`` in the background; its URLs once it is listening."""
-    process = subprocess.Popen(
+    process = children.start(
         [
             sys.executable,
             "-m",
@@ -100,7 +115,7 @@ def start_sandboxes(box_port: int, dam_port: int) -> tuple[subprocess.Popen, dic
             )
         name, url = line.split()
         urls[name] = url
-    return process, urls
+    return urls
 
 
 def airflow_environment(
@@ -118,6 +133,8 @@ def airflow_environment(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # The LocalExecutor forks this many workers at once (32 by default); 8 run a demo poll.
+        "AIRFLOW__CORE__PARALLELISM": "8",
         # The Test button of Admin -> Connections, for a DAM or Box connection added there.
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
@@ -200,7 +217,7 @@ def print_table(mail: object) -> None:
         print(f"  {subject}")
 
 
-def run_standalone(args: argparse.Namespace) -> None:
+def run_standalone(children: Children, args: argparse.Namespace) -> None:
     passwords = args.home / "passwords.json"
     if not passwords.exists():
         passwords.write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
@@ -211,8 +228,7 @@ def run_standalone(args: argparse.Namespace) -> None:
         f"Emails land in {args.home / 'mail'}. Stop with Ctrl-C.\n",
         flush=True,
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        airflow("standalone")
+    children.start([str(Path(sys.executable).with_name("airflow")), "standalone"]).wait()
 
 
 if __name__ == "__main__":

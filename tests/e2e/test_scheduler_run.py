@@ -152,11 +152,11 @@ def test_triggered_run_then_cleared_actions_change_nothing(world, tracking_db_ur
             **dict.fromkeys(
                 [(task, -1) for task in ("fetch", "select", "decide", "report")], "success"
             ),
-            **{(f"to_{action}", -1): "success" for action in (*ACTIONS, "skip", "fail")},
+            **{(f"to_{action}", -1): "success" for action in ACTIONS},
             **{("check", index): "success" for index in range(3)},
             **{(action, 0): "success" for action in ACTIONS},
-            ("skip", -1): "skipped",
-            ("fail", -1): "skipped",
+            # No campaign for these two: their routing task skips, and so the action.
+            **{(task, -1): "skipped" for task in ("to_skip", "skip", "to_fail", "fail")},
         }
 
         ledger = _ledger(tracking_db_url, ids)
