@@ -110,8 +110,11 @@ def code_files() -> list[Path]:
 
 
 def connections_read_by_the_code() -> set[str]:
-    """Connection ids: hooks' ``default_conn_name`` and ``conn_id`` parameters' defaults."""
-    pattern = re.compile(r"""(?:default_conn_name\s*=|conn_id:\s*str\s*=)\s*["'](\w+)["']""")
+    """Connection ids: hooks' ``default_conn_name``, ``conn_id`` parameters' defaults and
+    ``..._CONN_ID`` constants."""
+    pattern = re.compile(
+        r"""(?:default_conn_name\s*=|conn_id:\s*str\s*=|\b[A-Z_]*CONN_ID\s*=)\s*["'](\w+)["']"""
+    )
     return {match for path in code_files() for match in pattern.findall(path.read_text())}
 
 
